@@ -1,0 +1,33 @@
+"""Recurrent neural networks as scikit-learn estimators.
+
+Importing the package does not import torch: the estimators import it when
+they are fitted.
+"""
+
+from ._estimators import (
+    BiRNNClassifier,
+    BiRNNRegressor,
+    GRUClassifier,
+    GRURegressor,
+    LSTMClassifier,
+    LSTMRegressor,
+    RecurrentClassifier,
+    RecurrentRegressor,
+    RNNClassifier,
+    RNNRegressor,
+)
+
+__version__ = "0.1.0.dev0"
+
+__all__ = [
+    "BiRNNClassifier",
+    "BiRNNRegressor",
+    "GRUClassifier",
+    "GRURegressor",
+    "LSTMClassifier",
+    "LSTMRegressor",
+    "RNNClassifier",
+    "RNNRegressor",
+    "RecurrentClassifier",
+    "RecurrentRegressor",
+]

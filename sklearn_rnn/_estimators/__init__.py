@@ -1,0 +1,27 @@
+"""The recurrent estimators; torch-free at import time."""
+
+from ._classifier import RecurrentClassifier
+from ._presets import (
+    BiRNNClassifier,
+    BiRNNRegressor,
+    GRUClassifier,
+    GRURegressor,
+    LSTMClassifier,
+    LSTMRegressor,
+    RNNClassifier,
+    RNNRegressor,
+)
+from ._regressor import RecurrentRegressor
+
+__all__ = [
+    "BiRNNClassifier",
+    "BiRNNRegressor",
+    "GRUClassifier",
+    "GRURegressor",
+    "LSTMClassifier",
+    "LSTMRegressor",
+    "RNNClassifier",
+    "RNNRegressor",
+    "RecurrentClassifier",
+    "RecurrentRegressor",
+]

@@ -1,0 +1,217 @@
+"""The shared base of the recurrent estimators: parameters, fitting, prediction.
+
+torch and skorch are imported inside the methods that need them, so that
+``import sklearn_rnn`` does not pay for them.
+"""
+
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
+
+from .._validation import check_sequences
+
+CELLS = ("rnn", "lstm", "gru")
+OPTIMIZER_NAMES = ("adam", "adamw", "sgd", "rmsprop")
+
+
+class BaseRecurrent(BaseEstimator):
+    """Base class of the many-to-one recurrent estimators.
+
+    Subclasses define how targets are encoded (``_encode_targets``), the loss
+    (``_criterion``) and the number of outputs.
+    """
+
+    _parameter_constraints: dict = {
+        "cell": [StrOptions(set(CELLS))],
+        "hidden_size": [Interval(Integral, 1, None, closed="left")],
+        "num_layers": [Interval(Integral, 1, None, closed="left")],
+        "bidirectional": ["boolean"],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "optimizer": [StrOptions(set(OPTIMIZER_NAMES)), type],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "clip_grad_norm": [Interval(Real, 0, None, closed="neither"), None],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "warm_start": ["boolean"],
+        "device": [str],
+        "callbacks": [list, None],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        *,
+        cell="lstm",
+        hidden_size=64,
+        num_layers=1,
+        bidirectional=False,
+        dropout=0.0,
+        max_iter=100,
+        batch_size=32,
+        learning_rate=1e-3,
+        optimizer="adam",
+        weight_decay=0.0,
+        clip_grad_norm=5.0,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-4,
+        warm_start=False,
+        device="cpu",
+        callbacks=None,
+        random_state=None,
+        verbose=0,
+    ):
+        self.cell = cell
+        self.hidden_size = hidden_size
+        self.num_layers = num_layers
+        self.bidirectional = bidirectional
+        self.dropout = dropout
+        self.max_iter = max_iter
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.optimizer = optimizer
+        self.weight_decay = weight_decay
+        self.clip_grad_norm = clip_grad_norm
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.warm_start = warm_start
+        self.device = device
+        self.callbacks = callbacks
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # --- hooks for subclasses -------------------------------------------------
+
+    def _encode_targets(self, y, *, reset, classes=None):
+        """Validate ``y`` and return the array the loss consumes."""
+        raise NotImplementedError
+
+    def _n_outputs(self):
+        raise NotImplementedError
+
+    def _criterion(self, y_encoded):
+        """The torch loss class and its keyword arguments."""
+        raise NotImplementedError
+
+    def _stratify(self, y_encoded):
+        """Labels to stratify the validation split on, or None."""
+        return None
+
+    # --- fitting --------------------------------------------------------------
+
+    def _check_device(self):
+        import torch
+
+        try:
+            device = torch.device(self.device)
+        except (RuntimeError, TypeError) as exc:
+            raise ValueError(f"device={self.device!r} is not a torch device: {exc}") from exc
+        if device.type == "cuda" and not torch.cuda.is_available():
+            raise ValueError(
+                f"device={self.device!r} was requested but CUDA is not available "
+                "(torch.cuda.is_available() is False). Use device='cpu'."
+            )
+
+    def _fit(self, X, y, *, incremental, classes=None):
+        """Fit from scratch, or continue training the current net."""
+        from .._torch.net import make_net, seeded, train
+
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y is None."
+            )
+        self._check_device()
+        continuing = (incremental or self.warm_start) and hasattr(self, "net_")
+        sequences = check_sequences(X, n_features=self.n_features_in_ if continuing else None)
+        y_encoded = self._encode_targets(y, reset=not continuing, classes=classes)
+        if len(y_encoded) != len(sequences):
+            raise ValueError(
+                "Found input variables with inconsistent numbers of samples: X has "
+                f"{len(sequences)} sequences but y has {len(y_encoded)} entries."
+            )
+        seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+        validation_indices = None
+        if self.early_stopping and not incremental:
+            validation_indices = self._validation_indices(y_encoded, seed)
+        epochs = 1 if incremental else self.max_iter
+        with seeded(seed, self.device):
+            if not continuing:
+                self.n_features_in_ = sequences.n_features
+                criterion, criterion_kwargs = self._criterion(y_encoded)
+                self.net_ = make_net(
+                    self,
+                    n_features=self.n_features_in_,
+                    n_outputs=self._n_outputs(),
+                    criterion=criterion,
+                    criterion_kwargs=criterion_kwargs,
+                ).initialize()
+            n_epochs = train(
+                self.net_, sequences, y_encoded, epochs=epochs, validation_indices=validation_indices
+            )
+        history = self.net_.history
+        self.history_ = history
+        self.n_iter_ = len(history)
+        self.loss_curve_ = list(history[:, "train_loss"])
+        self.validation_loss_curve_ = (
+            [epoch.get("valid_loss", np.nan) for epoch in history]
+            if self.early_stopping
+            else None
+        )
+        if not incremental and n_epochs == self.max_iter:
+            warnings.warn(
+                f"{type(self).__name__}: maximum iterations ({self.max_iter}) reached and "
+                "the optimization hasn't converged yet. Increase max_iter.",
+                ConvergenceWarning,
+            )
+        return self
+
+    def _validation_indices(self, y_encoded, seed):
+        n_samples = len(y_encoded)
+        n_valid = int(np.ceil(self.validation_fraction * n_samples))
+        if n_samples - n_valid < 1 or n_valid < 1:
+            raise ValueError(
+                f"early_stopping=True holds out validation_fraction="
+                f"{self.validation_fraction} of {n_samples} sequences, which leaves "
+                "no training or no validation data. Use more data or early_stopping=False."
+            )
+        stratify = self._stratify(y_encoded)
+        indices = np.arange(n_samples)
+        try:
+            _, valid = train_test_split(
+                indices, test_size=n_valid, random_state=seed, stratify=stratify
+            )
+        except ValueError:
+            # Too few members of some class to stratify: fall back to a plain split.
+            _, valid = train_test_split(indices, test_size=n_valid, random_state=seed)
+        return valid
+
+    # --- prediction -----------------------------------------------------------
+
+    def _predict_outputs(self, X):
+        """Raw network outputs for ``X``, shape ``(n_samples, n_outputs)``."""
+        from .._torch.net import predict_outputs
+
+        check_is_fitted(self)
+        sequences = check_sequences(X, n_features=self.n_features_in_)
+        return predict_outputs(self.net_, sequences)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.three_d_array = True
+        return tags

@@ -1,0 +1,118 @@
+"""Parameter documentation shared by every recurrent estimator.
+
+The classifier, the regressor and their presets take the same
+hyperparameters; their docstrings are assembled from these pieces so that one
+text serves all of them.
+"""
+
+ARCHITECTURE = """\
+cell : {{"rnn", "lstm", "gru"}}, default="{cell}"
+        Recurrent cell. ``"rnn"`` is the Elman cell with tanh, ``"lstm"`` the
+        long short-term memory cell, ``"gru"`` the gated recurrent unit.
+
+    hidden_size : int, default=64
+        Number of units in each direction of each recurrent layer.
+
+    num_layers : int, default=1
+        Number of stacked recurrent layers.
+
+    bidirectional : bool, default={bidirectional}
+        If True, every layer also reads each sequence backwards (from its own
+        last step, never from padding) and the two directions are concatenated.
+
+    dropout : float, default=0.0
+        Dropout probability on the inputs of every recurrent layer after the
+        first and on the sequence representation before the output layer."""
+
+TRAINING = """\
+max_iter : int, default=100
+        Maximum number of epochs (passes over the training data).
+
+    batch_size : int, default=32
+        Number of sequences per mini-batch. Sequences of similar length are
+        grouped into the same batch, so little time is spent on padding.
+
+    learning_rate : float, default=1e-3
+        Learning rate of the optimizer.
+
+    optimizer : {{"adam", "adamw", "sgd", "rmsprop"}} or torch optimizer class, \
+default="adam"
+        Optimizer used for the weight updates.
+
+    weight_decay : float, default=0.0
+        Weight decay (L2 penalty) passed to the optimizer.
+
+    clip_grad_norm : float or None, default=5.0
+        Maximum norm of the gradient of all weights; larger gradients are
+        rescaled (guards against exploding gradients). None disables clipping.
+
+    early_stopping : bool, default=False
+        If True, hold out ``validation_fraction`` of the training sequences,
+        stop when the validation loss has not improved by ``tol`` for
+        ``n_iter_no_change`` epochs, and keep the weights of the best epoch.
+        If False, stop when the training loss has not improved by ``tol`` for
+        ``n_iter_no_change`` epochs.
+
+    validation_fraction : float, default=0.1
+        Fraction of the training sequences held out when ``early_stopping``
+        is True.
+
+    n_iter_no_change : int, default=10
+        Number of epochs without improvement before training stops.
+
+    tol : float, default=1e-4
+        Minimum decrease of the monitored loss that counts as improvement.
+
+    warm_start : bool, default=False
+        If True, ``fit`` continues training the current weights instead of
+        starting afresh (the data must keep the same features)."""
+
+RUNTIME = """\
+device : str, default="cpu"
+        Torch device to train and predict on, e.g. ``"cpu"`` or ``"cuda"``.
+
+    callbacks : list of skorch callbacks or None, default=None
+        Extra `skorch callbacks
+        <https://skorch.readthedocs.io/en/stable/callbacks.html>`_ added to the
+        training loop, as ``Callback`` instances or ``(name, callback)`` pairs.
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, dropout, batch shuffling and the
+        validation split. Pass an int for reproducible results; torch's
+        global random state is left untouched.
+
+    verbose : int, default=0
+        0 prints nothing; 1 or more prints a line of losses per epoch."""
+
+FITTED = """\
+n_features_in_ : int
+        Number of features per time step seen during ``fit``.
+
+    n_iter_ : int
+        Number of epochs run (over all calls when training continues).
+
+    loss_curve_ : list of float
+        Mean training loss of each epoch.
+
+    validation_loss_curve_ : list of float or None
+        Validation loss of each epoch when ``early_stopping`` is True, else None.
+
+    history_ : skorch.History
+        Per-epoch (and per-batch) record of training, as kept by skorch.
+
+    net_ : skorch.NeuralNet
+        The trained skorch net; ``net_.module_`` is the torch module."""
+
+INPUT = """\
+X : array-like of shape (n_samples, n_timesteps, n_features) or \
+(n_samples, n_timesteps), or list of array-like of shape (T_i, n_features)
+            Sequences: a 3-D array, a 2-D array of univariate sequences, or a
+            list of sequences of different lengths."""
+
+
+def fill_input_doc(cls):
+    """Put the shared description of ``X`` into the docstrings of ``cls``'s methods."""
+    for name in ("fit", "partial_fit", "predict", "predict_proba", "predict_log_proba", "score"):
+        method = cls.__dict__.get(name)
+        if method is not None and method.__doc__ and "{X}" in method.__doc__:
+            method.__doc__ = method.__doc__.replace("{X}", INPUT)

@@ -1,0 +1,77 @@
+"""Datasets and batch iterators over padded sequences.
+
+A batch is built by one fancy-index of the padded tensor, trimmed to the
+longest sequence in the batch; sequences of similar length are grouped into the
+same batch (see ``sklearn_rnn._sequence.length_batches``) so that little time
+is spent on padding.
+"""
+
+import numpy as np
+import torch
+
+from .._sequence import length_batches
+
+
+class SequenceDataset(torch.utils.data.Dataset):
+    """Padded sequences, their lengths and optional targets, indexed a batch at a time.
+
+    Parameters
+    ----------
+    sequences : Sequences
+        Validated sequences (``padded`` is shared, not copied).
+    y : ndarray or None
+        Targets, one per sequence; None at prediction time.
+    """
+
+    def __init__(self, sequences, y=None):
+        self.padded = torch.from_numpy(sequences.padded)  # (N, T_max, F)
+        self.lengths_np = sequences.lengths
+        self.lengths = torch.from_numpy(sequences.lengths)  # (N,)
+        self.y = None if y is None else torch.from_numpy(np.ascontiguousarray(y))
+
+    def __len__(self):
+        return len(self.lengths)
+
+    def __getitem__(self, indices):
+        indices = torch.as_tensor(indices)
+        lengths = self.lengths[indices]  # (B,)
+        x = self.padded[indices, : int(lengths.max())]  # (B, T_batch, F)
+        # skorch expects a target even at prediction time; a dummy costs nothing.
+        y = self.y[indices] if self.y is not None else torch.zeros(len(indices))
+        return {"x": x, "lengths": lengths}, y
+
+    def subset(self, indices):
+        """A dataset over ``indices`` sharing this one's memory where possible."""
+        new = object.__new__(SequenceDataset)
+        index = torch.as_tensor(indices)
+        new.lengths = self.lengths[index]
+        new.lengths_np = new.lengths.numpy()
+        new.padded = self.padded[index, : int(new.lengths.max())]
+        new.y = None if self.y is None else self.y[index]
+        return new
+
+
+class LengthBatchIterator:
+    """Iterate over a :class:`SequenceDataset` in batches of similar lengths.
+
+    Used as skorch's ``iterator_train``/``iterator_valid``. Shuffling draws its
+    seed from torch's global generator, so the estimator's ``random_state``
+    (which seeds torch during ``fit``) fixes the batch order too.
+    """
+
+    def __init__(self, dataset, batch_size, shuffle=False):
+        self.dataset = dataset
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+
+    def __len__(self):
+        return -(-len(self.dataset) // self.batch_size)
+
+    def __iter__(self):
+        rng = None
+        if self.shuffle:
+            rng = np.random.default_rng(int(torch.randint(2**31 - 1, ()).item()))
+        for indices in length_batches(
+            self.dataset.lengths_np, self.batch_size, shuffle=self.shuffle, rng=rng
+        ):
+            yield self.dataset[indices]

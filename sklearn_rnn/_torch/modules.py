@@ -1,0 +1,130 @@
+"""Recurrent torch modules that give exact results on zero-padded batches.
+
+A batch is a zero-padded tensor ``x`` of shape ``(batch, max_len, features)``
+plus each sequence's ``lengths``. Padding is handled without packing (which is
+about 10x slower on CPU here, see docs/benchmarks.md):
+
+* a forward direction is causal, so its output at step ``t < length`` never
+  sees the padding; the final state is read at step ``length - 1``;
+* a reverse direction runs forward over each sequence reversed *within its own
+  length*, so it starts at the sequence's real last step rather than at the
+  padding; its output is reversed back the same way, and its final state is
+  the output at step 0.
+
+Layers are stacked one by one (each a single-layer ``nn.RNN``/``nn.LSTM``/
+``nn.GRU``, weights in PyTorch's layout) because the reverse direction of
+every layer needs the reversal above.
+"""
+
+import torch
+from torch import nn
+
+RECURRENT_LAYERS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
+
+
+def reversal_index(lengths, max_len):
+    """Time indices that reverse each sequence within its length, padding in place.
+
+    Returns a ``(batch, max_len)`` long tensor ``idx`` with ``idx[b, t] =
+    lengths[b] - 1 - t`` for ``t < lengths[b]`` and ``t`` otherwise. It is its
+    own inverse.
+    """
+    steps = torch.arange(max_len, device=lengths.device)  # (T,)
+    lengths = lengths.unsqueeze(1)  # (B, 1)
+    return torch.where(steps < lengths, lengths - 1 - steps, steps)  # (B, T)
+
+
+def reverse_within_lengths(x, index):
+    """Reorder the time axis of ``x`` (B, T, F) by ``index`` (B, T)."""
+    return torch.gather(x, 1, index.unsqueeze(2).expand_as(x))  # (B, T, F)
+
+
+class RecurrentEncoder(nn.Module):
+    """Stacked, optionally bidirectional recurrent layers over padded batches.
+
+    Parameters
+    ----------
+    input_size : int
+        Features per time step.
+    hidden_size : int
+        Units per direction of each layer.
+    num_layers : int
+        Number of stacked layers.
+    cell : {"rnn", "lstm", "gru"}
+        Recurrent cell; "rnn" is the Elman cell with tanh.
+    bidirectional : bool
+        Whether each layer also reads the sequences backwards.
+    dropout : float
+        Dropout on the inputs of every layer after the first.
+    """
+
+    def __init__(self, input_size, hidden_size, num_layers, cell, bidirectional, dropout):
+        super().__init__()
+        layer_type = RECURRENT_LAYERS[cell]
+        n_directions = 2 if bidirectional else 1
+        self.hidden_size = hidden_size
+        self.bidirectional = bidirectional
+        self.output_size = hidden_size * n_directions
+        self.layers = nn.ModuleList(
+            nn.ModuleList(
+                layer_type(input_size if k == 0 else self.output_size, hidden_size, batch_first=True)
+                for _ in range(n_directions)
+            )
+            for k in range(num_layers)
+        )
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(self, x, lengths):
+        """Per-step outputs ``(B, T, output_size)``; steps past a length are junk."""
+        index = reversal_index(lengths, x.shape[1]) if self.bidirectional else None
+        for k, directions in enumerate(self.layers):
+            if k > 0:
+                x = self.dropout(x)
+            outputs = [directions[0](x)[0]]  # (B, T, H)
+            if self.bidirectional:
+                backward = directions[1](reverse_within_lengths(x, index))[0]  # (B, T, H)
+                outputs.append(reverse_within_lengths(backward, index))
+            x = torch.cat(outputs, dim=2) if self.bidirectional else outputs[0]  # (B, T, D*H)
+        return x
+
+    def final_state(self, outputs, lengths):
+        """The representation of each whole sequence, ``(B, output_size)``.
+
+        The forward direction's output at the last real step, concatenated with
+        the reverse direction's output at step 0 (which has read everything).
+        """
+        last = (lengths - 1).view(-1, 1, 1).expand(-1, 1, self.hidden_size)  # (B, 1, H)
+        forward_last = torch.gather(outputs[:, :, : self.hidden_size], 1, last).squeeze(1)  # (B, H)
+        if not self.bidirectional:
+            return forward_last
+        return torch.cat([forward_last, outputs[:, 0, self.hidden_size :]], dim=1)  # (B, 2H)
+
+
+class ManyToOneNetwork(nn.Module):
+    """Recurrent encoder, dropout, and a linear head on each sequence's final state.
+
+    Outputs one vector of ``output_size`` per sequence: logits for
+    classification, values for regression.
+    """
+
+    def __init__(
+        self,
+        input_size,
+        output_size,
+        hidden_size=64,
+        num_layers=1,
+        cell="lstm",
+        bidirectional=False,
+        dropout=0.0,
+    ):
+        super().__init__()
+        self.encoder = RecurrentEncoder(
+            input_size, hidden_size, num_layers, cell, bidirectional, dropout
+        )
+        self.dropout = nn.Dropout(dropout)
+        self.head = nn.Linear(self.encoder.output_size, output_size)
+
+    def forward(self, x, lengths):
+        outputs = self.encoder(x, lengths)  # (B, T, D*H)
+        final = self.encoder.final_state(outputs, lengths)  # (B, D*H)
+        return self.head(self.dropout(final))  # (B, output_size)
