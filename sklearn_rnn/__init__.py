@@ -16,6 +16,7 @@ from ._estimators import (
     RNNClassifier,
     RNNRegressor,
 )
+from .preprocessing import SequencePadder, SequenceScaler
 
 __version__ = "0.1.0.dev0"
 
@@ -30,4 +31,6 @@ __all__ = [
     "RNNRegressor",
     "RecurrentClassifier",
     "RecurrentRegressor",
+    "SequencePadder",
+    "SequenceScaler",
 ]

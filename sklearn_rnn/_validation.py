@@ -14,7 +14,6 @@ transformers can hand back what they were given. scikit-learn's
 number of time steps for the number of features.
 """
 
-from numbers import Integral
 from typing import NamedTuple
 
 import numpy as np
@@ -41,11 +40,12 @@ class Sequences(NamedTuple):
     format: str
 
     @property
+    def n_samples(self):
+        return self.padded.shape[0]
+
+    @property
     def n_features(self):
         return self.padded.shape[2]
-
-    def __len__(self):
-        return self.padded.shape[0]
 
 
 def _float_dtype(array, dtype):
@@ -154,7 +154,8 @@ def check_sequences(X, *, dtype=np.float32, input_name="X", n_features=None):
     Returns
     -------
     sequences : Sequences
-        The padded array, the lengths and the input format.
+        The padded array, the lengths and the input format. ``padded`` may be
+        ``X`` itself or a view of it: copy before writing into it.
     """
     if X is None:
         raise ValueError(f"{input_name} is None; expected sequences.")
@@ -162,7 +163,7 @@ def check_sequences(X, *, dtype=np.float32, input_name="X", n_features=None):
         isinstance(X, np.ndarray) and X.dtype == object and X.ndim == 1
     )
     if is_list and len(X) > 0 and np.ndim(X[0]) == 0:
-        # A flat list of numbers is one sequence, not many.
+        # A flat list of numbers is 1-D data, rejected below with a reshape hint.
         is_list = False
     if is_list:
         padded, lengths = _check_ragged(X, dtype, input_name)
@@ -171,9 +172,9 @@ def check_sequences(X, *, dtype=np.float32, input_name="X", n_features=None):
         array = _as_float_array(X, dtype, input_name)
         if array.ndim not in (2, 3):
             hint = (
-                " If it is one univariate sequence, pass X.reshape(1, -1); if it is "
-                "one value per sample, reshape it with X.reshape(-1, 1) (sequences of "
-                "length 1)."
+                " Reshape your data: X.reshape(1, -1) if it is one univariate "
+                "sequence, X.reshape(-1, 1) if it is one value per sample (sequences "
+                "of length 1)."
                 if array.ndim == 1
                 else ""
             )
@@ -207,27 +208,3 @@ def check_sequences(X, *, dtype=np.float32, input_name="X", n_features=None):
             f"estimator was fitted with {n_features} features per time step."
         )
     return Sequences(np.ascontiguousarray(padded), lengths, fmt)
-
-
-def check_n_samples(sequences, y, y_name="y"):
-    """Raise if ``y`` does not have one entry per sequence."""
-    n_y = len(y) if hasattr(y, "__len__") else np.shape(y)[0]
-    if n_y != len(sequences):
-        raise ValueError(
-            f"Found input variables with inconsistent numbers of samples: X has "
-            f"{len(sequences)} sequences but {y_name} has {n_y} entries."
-        )
-
-
-def check_y_given(y, estimator_name):
-    """Raise the error scikit-learn's checks expect when a supervised fit gets no y."""
-    if y is None:
-        raise ValueError(
-            f"{estimator_name} requires y to be passed, but the target y is None."
-        )
-
-
-def check_positive_int(value, name):
-    if not isinstance(value, Integral) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}.")
-    return int(value)

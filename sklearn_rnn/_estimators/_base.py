@@ -140,10 +140,10 @@ class BaseRecurrent(BaseEstimator):
         continuing = (incremental or self.warm_start) and hasattr(self, "net_")
         sequences = check_sequences(X, n_features=self.n_features_in_ if continuing else None)
         y_encoded = self._encode_targets(y, reset=not continuing, classes=classes)
-        if len(y_encoded) != len(sequences):
+        if len(y_encoded) != sequences.n_samples:
             raise ValueError(
                 "Found input variables with inconsistent numbers of samples: X has "
-                f"{len(sequences)} sequences but y has {len(y_encoded)} entries."
+                f"{sequences.n_samples} sequences but y has {len(y_encoded)} entries."
             )
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
         validation_indices = None
