@@ -48,8 +48,8 @@ utterances were recorded on other occasions than the training ones.
 
 The data were donated to the UCI Machine Learning Repository by Mineichi
 Kudo, Jun Toyama and Masaru Shimbo (Hokkaido University) [1]_ under the
-CC BY 4.0 license; the train/test split is theirs. The copy shipped here is the ``.ts``
-file of the UEA multivariate archive [2]_ as bundled with sktime.
+CC BY 4.0 license; the train/test split is theirs. The copy shipped here is
+the ``.ts`` file of the UEA multivariate archive [2]_ as bundled with sktime.
 
 Recurrent networks do well on this problem: leaky-integrator echo state
 networks classified all 370 test utterances correctly [3]_.
