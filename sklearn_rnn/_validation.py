@@ -89,7 +89,7 @@ def _check_finite(array, what):
         kind = "NaN" if np.isnan(array).any() else "infinity"
         raise ValueError(
             f"Input {what} contains {kind}. Sequences must be finite: drop or "
-            "impute the missing values before fitting."
+            "impute the missing values first."
         )
 
 

@@ -37,7 +37,7 @@ class BaseRecurrent(BaseEstimator):
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
-        "optimizer": [StrOptions(set(OPTIMIZER_NAMES)), type],
+        "optimizer": [StrOptions(set(OPTIMIZER_NAMES)), callable],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
         "clip_grad_norm": [Interval(Real, 0, None, closed="neither"), None],
         "early_stopping": ["boolean"],
@@ -129,8 +129,8 @@ class BaseRecurrent(BaseEstimator):
             )
 
     def _fit(self, X, y, *, incremental, classes=None):
-        """Fit from scratch, or continue training the current net."""
-        from .._torch.net import make_net, seeded, train
+        """Fit from scratch, or continue training the current weights."""
+        from .._torch.net import continue_training, make_net, seeded, train
 
         if y is None:
             raise ValueError(
@@ -138,6 +138,8 @@ class BaseRecurrent(BaseEstimator):
             )
         self._check_device()
         continuing = (incremental or self.warm_start) and hasattr(self, "net_")
+        if continuing:
+            self._check_architecture_unchanged()
         sequences = check_sequences(X, n_features=self.n_features_in_ if continuing else None)
         y_encoded = self._encode_targets(y, reset=not continuing, classes=classes)
         if len(y_encoded) != sequences.n_samples:
@@ -145,24 +147,31 @@ class BaseRecurrent(BaseEstimator):
                 "Found input variables with inconsistent numbers of samples: X has "
                 f"{sequences.n_samples} sequences but y has {len(y_encoded)} entries."
             )
-        seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+        seed = self._seed(continuing)
         validation_indices = None
         if self.early_stopping and not incremental:
             validation_indices = self._validation_indices(y_encoded, seed)
-        epochs = 1 if incremental else self.max_iter
+        if not continuing:
+            self.n_features_in_ = sequences.n_features
         with seeded(seed, self.device):
-            if not continuing:
-                self.n_features_in_ = sequences.n_features
-                criterion, criterion_kwargs = self._criterion(y_encoded)
-                self.net_ = make_net(
-                    self,
-                    n_features=self.n_features_in_,
-                    n_outputs=self._n_outputs(),
-                    criterion=criterion,
-                    criterion_kwargs=criterion_kwargs,
-                ).initialize()
-            n_epochs = train(
-                self.net_, sequences, y_encoded, epochs=epochs, validation_indices=validation_indices
+            criterion, criterion_kwargs = self._criterion(y_encoded)
+            net = make_net(
+                self,
+                n_features=self.n_features_in_,
+                n_outputs=self._n_outputs(),
+                criterion=criterion,
+                criterion_kwargs=criterion_kwargs,
+            )
+            # Continuing rebuilds the net from the current hyperparameters (a new
+            # learning rate or clipping takes effect) and carries over the weights,
+            # the optimizer state and the history.
+            self.net_ = continue_training(self.net_, net) if continuing else net.initialize()
+            stopped_early = train(
+                self.net_,
+                sequences,
+                y_encoded,
+                epochs=1 if incremental else self.max_iter,
+                validation_indices=validation_indices,
             )
         history = self.net_.history
         self.history_ = history
@@ -173,13 +182,38 @@ class BaseRecurrent(BaseEstimator):
             if self.early_stopping
             else None
         )
-        if not incremental and n_epochs == self.max_iter:
+        if not incremental and not stopped_early:
             warnings.warn(
                 f"{type(self).__name__}: maximum iterations ({self.max_iter}) reached and "
                 "the optimization hasn't converged yet. Increase max_iter.",
                 ConvergenceWarning,
             )
         return self
+
+    def _seed(self, continuing):
+        """The torch seed of this fit.
+
+        An int ``random_state`` makes fits reproducible; continued training mixes
+        in the number of epochs already run, so that successive ``partial_fit``
+        calls do not replay the same batch order and dropout masks.
+        """
+        base = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+        epochs_done = self.n_iter_ if continuing else 0
+        return int(np.random.SeedSequence([base, epochs_done]).generate_state(1)[0] >> 1)
+
+    def _check_architecture_unchanged(self):
+        built = self.net_.module_.hyperparameters
+        current = {name: getattr(self, name) for name in built}
+        if current != built:
+            changed = ", ".join(
+                f"{name}={current[name]!r} (fitted: {built[name]!r})"
+                for name in built
+                if current[name] != built[name]
+            )
+            raise ValueError(
+                f"Cannot continue training with a different architecture: {changed}. "
+                "Set warm_start=False to fit a new network."
+            )
 
     def _validation_indices(self, y_encoded, seed):
         n_samples = len(y_encoded)

@@ -158,6 +158,13 @@ class RecurrentClassifier(ClassifierMixin, BaseRecurrent):
         self : object
             The classifier.
         """
+        if self.class_weight == "balanced":
+            raise ValueError(
+                "class_weight='balanced' is not supported by partial_fit, which sees one "
+                "chunk of the data at a time. Compute the weights over all the data with "
+                "sklearn.utils.class_weight.compute_class_weight('balanced', classes=classes, "
+                "y=y) and pass them as a dict."
+            )
         if not hasattr(self, "classes_") and classes is None:
             raise ValueError(
                 "classes must be passed on the first call to partial_fit: the "
@@ -173,7 +180,7 @@ class RecurrentClassifier(ClassifierMixin, BaseRecurrent):
             if len(self.classes_) < 2:
                 raise ValueError(
                     f"{type(self).__name__} needs samples of at least 2 classes in "
-                    f"the data, but the data contains only one class: {self.classes_[0]!r}."
+                    f"the data, but the data contains only one class: {self.classes_[0]}."
                 )
         unknown = np.setdiff1d(y, self.classes_)
         if len(unknown):
@@ -194,6 +201,12 @@ class RecurrentClassifier(ClassifierMixin, BaseRecurrent):
 
         if self.class_weight is None:
             return torch.nn.CrossEntropyLoss, {}
+        missing = np.setdiff1d(np.arange(len(self.classes_)), y_encoded)
+        if self.class_weight == "balanced" and len(missing):
+            raise ValueError(
+                "class_weight='balanced' needs every class in y, but "
+                f"{self.classes_[missing].tolist()} do not occur. Pass class_weight as a dict."
+            )
         weights = compute_class_weight(
             self.class_weight, classes=self.classes_, y=self.classes_[y_encoded]
         )

@@ -35,9 +35,10 @@ max_iter : int, default=100
     learning_rate : float, default=1e-3
         Learning rate of the optimizer.
 
-    optimizer : {{"adam", "adamw", "sgd", "rmsprop"}} or torch optimizer class, \
-default="adam"
-        Optimizer used for the weight updates.
+    optimizer : {{"adam", "adamw", "sgd", "rmsprop"}} or callable, default="adam"
+        Optimizer used for the weight updates: a name, or a torch optimizer
+        class or any callable ``f(params, lr=..., weight_decay=...)`` such as
+        ``functools.partial(torch.optim.SGD, momentum=0.9)``.
 
     weight_decay : float, default=0.0
         Weight decay (L2 penalty) passed to the optimizer.
@@ -64,8 +65,10 @@ default="adam"
         Minimum decrease of the monitored loss that counts as improvement.
 
     warm_start : bool, default=False
-        If True, ``fit`` continues training the current weights instead of
-        starting afresh (the data must keep the same features)."""
+        If True, ``fit`` continues training the current weights (and optimizer
+        state) instead of starting afresh, with the current training
+        hyperparameters. The data must keep the same features, and ``cell``,
+        ``hidden_size``, ``num_layers`` and ``bidirectional`` cannot change."""
 
 RUNTIME = """\
 device : str, default="cpu"

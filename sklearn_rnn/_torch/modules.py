@@ -118,6 +118,10 @@ class ManyToOneNetwork(nn.Module):
         dropout=0.0,
     ):
         super().__init__()
+        # What continued training (warm_start, partial_fit) must not change.
+        self.hyperparameters = dict(
+            cell=cell, hidden_size=hidden_size, num_layers=num_layers, bidirectional=bidirectional
+        )
         self.encoder = RecurrentEncoder(
             input_size, hidden_size, num_layers, cell, bidirectional, dropout
         )

@@ -1,11 +1,12 @@
 """Building, training and running the private skorch net of an estimator."""
 
 from contextlib import contextmanager
+from copy import deepcopy
 
 import numpy as np
 import torch
 from skorch import NeuralNet
-from skorch.callbacks import EarlyStopping, GradientNormClipping
+from skorch.callbacks import Callback, GradientNormClipping
 from skorch.helper import predefined_split
 from skorch.utils import noop
 
@@ -25,16 +26,56 @@ OPTIMIZERS = {
 PREDICT_BATCH_SIZE = 256
 
 
-class _EarlyStopping(EarlyStopping):
-    """skorch's EarlyStopping, idle on epochs that lack the monitored score.
+class StopWhenNoImprovement(Callback):
+    """Stop when the monitored loss has not improved for ``patience`` epochs.
 
-    ``partial_fit`` trains without a validation split, so ``valid_loss`` is
-    then missing; skorch's callback would fail on it.
+    scikit-learn's MLP rule: an epoch improves when its loss is below the best
+    so far by more than ``tol``. With ``restore_best`` the weights of the epoch
+    with the lowest loss (not merely the last one that beat ``tol``) are put
+    back when training ends. Epochs that lack the monitored loss (``partial_fit``
+    has no validation data) are ignored.
     """
 
+    def __init__(self, monitor, patience, tol, restore_best, sink):
+        self.monitor = monitor
+        self.patience = patience
+        self.tol = tol
+        self.restore_best = restore_best
+        self.sink = sink
+
+    def on_train_begin(self, net, **kwargs):
+        self.best_loss_ = np.inf
+        self.best_epoch_ = None
+        self.best_weights_ = None
+        self.misses_ = 0
+        self.stopped_ = False
+
     def on_epoch_end(self, net, **kwargs):
-        if self.monitor in net.history[-1]:
-            super().on_epoch_end(net, **kwargs)
+        if self.monitor not in net.history[-1]:
+            return
+        loss = net.history[-1, self.monitor]
+        self.misses_ = self.misses_ + 1 if loss > self.best_loss_ - self.tol else 0
+        if loss < self.best_loss_:
+            self.best_loss_ = loss
+            self.best_epoch_ = net.history[-1, "epoch"]
+            if self.restore_best:
+                self.best_weights_ = deepcopy(net.module_.state_dict())
+        if self.misses_ >= self.patience:
+            self.stopped_ = True
+            self.sink(
+                f"Stopping: {self.monitor} has not improved by {self.tol} for "
+                f"{self.patience} epochs."
+            )
+            raise KeyboardInterrupt  # skorch's signal to end training
+
+    def on_train_end(self, net, **kwargs):
+        if self.best_weights_ is not None and self.best_epoch_ != net.history[-1, "epoch"]:
+            net.module_.load_state_dict(self.best_weights_)
+            self.sink(f"Restored the weights of epoch {self.best_epoch_} (best {self.monitor}).")
+        self.best_weights_ = None  # not pickled with the model
+
+    def __getstate__(self):
+        return {**self.__dict__, "best_weights_": None}
 
 
 @contextmanager
@@ -60,12 +101,11 @@ def make_net(estimator, *, n_features, n_outputs, criterion, criterion_kwargs=No
     callbacks = [
         (
             "early_stopping",
-            _EarlyStopping(
+            StopWhenNoImprovement(
                 monitor=monitor,
                 patience=estimator.n_iter_no_change,
-                threshold=estimator.tol,
-                threshold_mode="abs",
-                load_best=estimator.early_stopping,
+                tol=estimator.tol,
+                restore_best=estimator.early_stopping,
                 sink=print if estimator.verbose else noop,
             ),
         )
@@ -101,10 +141,29 @@ def make_net(estimator, *, n_features, n_outputs, criterion, criterion_kwargs=No
     )
 
 
+def continue_training(old, new):
+    """Initialise ``new`` with the weights, optimizer state and history of ``old``.
+
+    ``new`` carries the current hyperparameters (learning rate, clipping,
+    callbacks, device); the architecture must be the same.
+    """
+    new.initialize()
+    new.module_.load_state_dict(old.module_.state_dict())
+    if type(new.optimizer_) is type(old.optimizer_):
+        fresh = [{k: v for k, v in group.items() if k != "params"} for group in new.optimizer_.param_groups]
+        new.optimizer_.load_state_dict(old.optimizer_.state_dict())
+        # load_state_dict also restores the old learning rate; the new one wins.
+        for group, settings in zip(new.optimizer_.param_groups, fresh):
+            group.update(settings)
+    new.history = old.history
+    return new
+
+
 def train(net, sequences, y, *, epochs, validation_indices=None):
     """Train ``net`` for up to ``epochs`` epochs, holding out ``validation_indices``.
 
-    Returns the number of epochs run.
+    Returns whether training stopped before ``epochs`` because the monitored
+    loss stopped improving.
     """
     dataset = SequenceDataset(sequences, y)
     if validation_indices is not None:
@@ -112,13 +171,12 @@ def train(net, sequences, y, *, epochs, validation_indices=None):
         train_mask[validation_indices] = False
         net.train_split = predefined_split(dataset.subset(validation_indices))
         dataset = dataset.subset(np.flatnonzero(train_mask))
-    n_before = len(net.history)
     try:
         net.partial_fit(dataset, None, epochs=epochs)
     finally:
         # The validation data must not be pickled along with the model.
         net.train_split = None
-    return len(net.history) - n_before
+    return dict(net.callbacks_)["early_stopping"].stopped_
 
 
 def predict_outputs(net, sequences):
