@@ -6,7 +6,9 @@ from ._validation import Sequences
 
 # How many batches' worth of shuffled samples are sorted together by length.
 # Larger pools give batches of more similar lengths (less padding) but less
-# random batch composition; 50 keeps both (measured in benchmarks/ragged.py).
+# random batch composition. 50 is a judgement, not a measured optimum: on
+# lengths spread over 10-500 it pads 1.11 steps per real step, against 1.88
+# for random batches (benchmarks/ragged.py).
 BUCKET_POOL_BATCHES = 50
 
 

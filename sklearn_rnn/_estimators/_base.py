@@ -245,6 +245,10 @@ class BaseRecurrent(BaseEstimator):
         sequences = check_sequences(X, n_features=self.n_features_in_)
         return predict_outputs(self.net_, sequences)
 
+    def __sklearn_is_fitted__(self):
+        # Cheaper than check_is_fitted's scan of every attribute, on every predict.
+        return hasattr(self, "net_")
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.three_d_array = True

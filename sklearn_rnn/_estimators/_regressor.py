@@ -2,7 +2,6 @@
 
 import numpy as np
 from sklearn.base import RegressorMixin, _fit_context
-from sklearn.utils.validation import check_is_fitted
 
 from . import _docs
 from ._base import BaseRecurrent
@@ -137,7 +136,6 @@ class RecurrentRegressor(RegressorMixin, BaseRecurrent):
         y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
             Predictions, 1-D if the model was fitted on a 1-D ``y``.
         """
-        check_is_fitted(self)
         outputs = self._predict_outputs(X).astype(np.float64)  # (n_samples, n_outputs)
         return outputs[:, 0] if self._target_is_1d else outputs
 

@@ -1,8 +1,8 @@
 """Recurrent torch modules that give exact results on zero-padded batches.
 
 A batch is a zero-padded tensor ``x`` of shape ``(batch, max_len, features)``
-plus each sequence's ``lengths``. Padding is handled without packing (which is
-about 10x slower on CPU here, see docs/benchmarks.md):
+plus each sequence's ``lengths``. Padding is handled without packing (which made
+training about 7x slower on CPU here, see docs/benchmarks.md):
 
 * a forward direction is causal, so its output at step ``t < length`` never
   sees the padding; the final state is read at step ``length - 1``;
