@@ -245,6 +245,63 @@ class BaseRecurrent(BaseEstimator):
         sequences = check_sequences(X, n_features=self.n_features_in_)
         return predict_outputs(self.net_, sequences)
 
+    # --- streaming -------------------------------------------------------------
+
+    def init_state(self, n_streams=1):
+        """The recurrent state before the first step of ``n_streams`` sequences.
+
+        Parameters
+        ----------
+        n_streams : int, default=1
+            Number of sequences fed side by side to :meth:`predict_step`.
+
+        Returns
+        -------
+        state : StreamState
+            Opaque state to pass to :meth:`predict_step`.
+        """
+        check_is_fitted(self)
+        if not isinstance(n_streams, Integral) or isinstance(n_streams, bool) or n_streams < 1:
+            raise ValueError(f"n_streams must be a positive integer, got {n_streams!r}.")
+        return self._streaming_network().init_state(int(n_streams))
+
+    def _streaming_network(self):
+        """The fitted network on the numba kernels, rebuilt whenever ``net_`` changes.
+
+        Every fit and partial_fit makes a new ``net_``, so identity tells
+        whether the cached weights are current.
+        """
+        from .._numba.streaming import StreamingNetwork
+        from .._torch.export import network_arrays
+
+        cached = getattr(self, "_streaming", None)
+        if cached is None or cached[0] is not self.net_:
+            self._streaming = (self.net_, StreamingNetwork(*network_arrays(self.net_.module_)))
+        return self._streaming[1]
+
+    def _step_outputs(self, x_t, state):
+        """Network outputs ``(n_streams, n_outputs)`` after one step, and the new state."""
+        from .._numba.streaming import StreamState
+
+        check_is_fitted(self)
+        if not isinstance(state, StreamState):
+            raise TypeError(
+                f"state must come from init_state() or predict_step(), got {type(state).__name__}."
+            )
+        try:
+            x_t = np.asarray(x_t, dtype=np.float32)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"x_t must hold numbers: {exc}") from exc
+        expected = (state.n_streams, self.n_features_in_)
+        if x_t.shape != expected:
+            raise ValueError(
+                f"x_t must have shape (n_streams, n_features) = {expected}: one time step "
+                f"of each stream, but has shape {x_t.shape}."
+            )
+        if not np.isfinite(x_t).all():
+            raise ValueError("x_t contains NaN or infinity; time steps must be finite.")
+        return self._streaming_network().step(np.ascontiguousarray(x_t), state)
+
     def __sklearn_is_fitted__(self):
         # Cheaper than check_is_fitted's scan of every attribute, on every predict.
         return hasattr(self, "net_")

@@ -258,6 +258,44 @@ class RecurrentClassifier(ClassifierMixin, BaseRecurrent):
         outputs = self._predict_outputs(X)  # checks the fitted state first
         return self.classes_[np.argmax(outputs, axis=1)]
 
+    def predict_step(self, x_t, state):
+        """Feed one time step of each stream and predict the labels so far.
+
+        Feeding a whole sequence step by step gives the same final prediction as
+        :meth:`predict` on the sequence. Runs on the numba kernels (a few
+        microseconds a step); unidirectional models only.
+
+        Parameters
+        ----------
+        x_t : array-like of shape (n_streams, n_features)
+            The next time step of each stream.
+        state : StreamState
+            From :meth:`init_state` or the previous call.
+
+        Returns
+        -------
+        y : ndarray of shape (n_streams,)
+            Predicted label of each stream given all steps fed so far.
+        state : StreamState
+            The state to pass with the next step.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_rnn import LSTMClassifier
+        >>> rng = np.random.RandomState(0)
+        >>> X = rng.normal(size=(40, 6, 2))
+        >>> y = (X[:, :, 0].sum(axis=1) > 0).astype(int)
+        >>> clf = LSTMClassifier(hidden_size=8, max_iter=5, random_state=0).fit(X, y)
+        >>> state = clf.init_state(n_streams=1)
+        >>> for x_t in X[0]:
+        ...     label, state = clf.predict_step(x_t[None, :], state)
+        >>> bool(label[0] == clf.predict(X[:1])[0])
+        True
+        """
+        outputs, state = self._step_outputs(x_t, state)
+        return self.classes_[np.argmax(outputs, axis=1)], state
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_label = False
