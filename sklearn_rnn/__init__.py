@@ -16,6 +16,7 @@ from ._estimators import (
     RNNClassifier,
     RNNRegressor,
 )
+from ._predictor import load_predictor
 from .preprocessing import SequencePadder, SequenceScaler
 
 __version__ = "0.1.0.dev0"
@@ -33,4 +34,5 @@ __all__ = [
     "RecurrentRegressor",
     "SequencePadder",
     "SequenceScaler",
+    "load_predictor",
 ]

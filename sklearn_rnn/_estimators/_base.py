@@ -302,6 +302,33 @@ class BaseRecurrent(BaseEstimator):
             raise ValueError("x_t contains NaN or infinity; time steps must be finite.")
         return self._streaming_network().step(np.ascontiguousarray(x_t), state)
 
+    def export_weights(self, path):
+        """Write the fitted network's weights to a NumPy ``.npz`` file.
+
+        :func:`sklearn_rnn.load_predictor` reads it into a predictor that runs
+        on the numba kernels without importing torch. The file holds plain
+        arrays only (no pickle), so loading it never runs code.
+
+        Parameters
+        ----------
+        path : str or path-like
+            Where to write; NumPy adds ``.npz`` if it is missing.
+        """
+        from .._numba.predictor import save_arrays
+        from .._torch.export import network_arrays
+
+        check_is_fitted(self)
+        cell, layers, head = network_arrays(self.net_.module_, allow_bidirectional=True)
+        save_arrays(
+            path,
+            cell=cell,
+            layers=layers,
+            head=head,
+            n_features_in=self.n_features_in_,
+            classes=getattr(self, "classes_", None),
+            target_is_1d=getattr(self, "_target_is_1d", True),
+        )
+
     def __sklearn_is_fitted__(self):
         # Cheaper than check_is_fitted's scan of every attribute, on every predict.
         return hasattr(self, "net_")

@@ -1,0 +1,142 @@
+"""Prediction from exported weights on the numba kernels alone, without torch.
+
+An estimator's :meth:`export_weights` writes a NumPy ``.npz`` file (no
+pickle: loading it runs no code); :func:`load_predictor` reads it into a
+:class:`NumbaPredictor`, which needs numpy and numba but never imports torch.
+"""
+
+import numpy as np
+
+from .._validation import check_sequences
+from .cells import forward, prepare_weights
+
+FORMAT_VERSION = 1
+
+
+def _reverse_within_lengths(x, lengths):
+    """Reverse each sequence of ``x`` (B, T, H) within its length; padding stays put."""
+    steps = np.arange(x.shape[1])  # (T,)
+    index = np.where(
+        steps < lengths[:, None], lengths[:, None] - 1 - steps, steps
+    )  # (B, T)
+    return np.take_along_axis(x, index[:, :, None], axis=1)  # (B, T, H)
+
+
+class NumbaPredictor:
+    """A fitted recurrent network that predicts with the numba kernels only.
+
+    Made by :func:`load_predictor`; predicts exactly what the estimator that
+    exported it predicts (to float32 round-off).
+
+    Attributes
+    ----------
+    n_features_in_ : int
+        Features per time step.
+    classes_ : ndarray or None
+        Class labels of a classifier, None for a regressor.
+    """
+
+    def __init__(self, arrays):
+        self.cell = str(arrays["cell"])
+        self.n_features_in_ = int(arrays["n_features_in"])
+        self.classes_ = arrays["classes"] if "classes" in arrays else None
+        self._target_is_1d = bool(arrays["target_is_1d"])
+        n_layers, n_directions = (int(v) for v in arrays["shape"])
+        self._layers = [
+            [
+                prepare_weights(
+                    self.cell,
+                    tuple(arrays[f"l{k}_d{d}_{name}"] for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")),
+                )
+                for d in range(n_directions)
+            ]
+            for k in range(n_layers)
+        ]
+        self._head_weight_t = np.ascontiguousarray(arrays["head_weight"].T)  # (D*H, n_outputs)
+        self._head_bias = arrays["head_bias"]
+
+    def _outputs(self, X):
+        sequences = check_sequences(X, n_features=self.n_features_in_)
+        x, lengths = sequences.padded, sequences.lengths  # (B, T, F), (B,)
+        for directions in self._layers:
+            outputs = [forward(self.cell, x, lengths, directions[0], save=False).output]  # (B, T, H)
+            if len(directions) == 2:
+                backward = forward(
+                    self.cell, _reverse_within_lengths(x, lengths), lengths, directions[1], save=False
+                ).output
+                outputs.append(_reverse_within_lengths(backward, lengths))
+            x = np.concatenate(outputs, axis=2) if len(outputs) == 2 else outputs[0]  # (B, T, D*H)
+        hidden = x.shape[2] // len(self._layers[0])
+        final = x[np.arange(len(x)), lengths - 1, :hidden]  # (B, H): forward at the last real step
+        if len(self._layers[0]) == 2:
+            final = np.concatenate([final, x[:, 0, hidden:]], axis=1)  # reverse at step 0
+        return final @ self._head_weight_t + self._head_bias  # (B, n_outputs)
+
+    def predict(self, X):
+        """Labels (classifier) or values (regressor), as the exporting estimator's ``predict``."""
+        outputs = self._outputs(X)
+        if self.classes_ is not None:
+            return self.classes_[np.argmax(outputs, axis=1)]
+        outputs = outputs.astype(np.float64)
+        return outputs[:, 0] if self._target_is_1d else outputs
+
+    def predict_proba(self, X):
+        """Class probabilities (classifiers only)."""
+        if self.classes_ is None:
+            raise AttributeError("predict_proba is only available for classifiers.")
+        logits = self._outputs(X).astype(np.float64)
+        exp = np.exp(logits - logits.max(axis=1, keepdims=True))
+        return exp / exp.sum(axis=1, keepdims=True)
+
+
+def save_arrays(path, *, cell, layers, head, n_features_in, classes, target_is_1d):
+    """Write the exported network to ``path`` (``.npz``, no pickled objects)."""
+    if classes is not None:
+        classes = np.asarray(classes)
+        if classes.dtype == object and all(isinstance(c, str) for c in classes):
+            classes = classes.astype(str)  # e.g. labels from a pandas column
+        if classes.dtype == object:
+            raise TypeError(
+                "export_weights stores classes_ without pickle, so labels must be numbers "
+                f"or strings; classes_ has dtype object ({classes[:3].tolist()}...)."
+            )
+    arrays = {
+        "format_version": np.int64(FORMAT_VERSION),
+        "cell": np.str_(cell),
+        "n_features_in": np.int64(n_features_in),
+        "target_is_1d": np.bool_(target_is_1d),
+        "shape": np.array([len(layers), len(layers[0])], dtype=np.int64),
+        "head_weight": head[0],
+        "head_bias": head[1],
+    }
+    if classes is not None:
+        arrays["classes"] = classes
+    for k, directions in enumerate(layers):
+        for d, weights in enumerate(directions):
+            for name, array in zip(("weight_ih", "weight_hh", "bias_ih", "bias_hh"), weights):
+                arrays[f"l{k}_d{d}_{name}"] = array
+    np.savez(path, **arrays)
+
+
+def load_predictor(path):
+    """Load a network exported with ``export_weights`` into a torch-free predictor.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The ``.npz`` file written by an estimator's ``export_weights``.
+
+    Returns
+    -------
+    predictor : NumbaPredictor
+        Has ``predict`` (and ``predict_proba`` for classifiers).
+    """
+    with np.load(path, allow_pickle=False) as data:
+        arrays = {key: data[key] for key in data.files}
+    version = int(arrays.get("format_version", -1))
+    if version != FORMAT_VERSION:
+        raise ValueError(
+            f"{path} has export format {version}, but this sklearn-rnn reads format "
+            f"{FORMAT_VERSION}; export the model again with this version."
+        )
+    return NumbaPredictor(arrays)
