@@ -51,6 +51,9 @@ FLOAT32_CHECKS = {"check_methods_subset_invariance", "check_methods_sample_order
 def _estimators():
     for name in ESTIMATOR_NAMES:
         yield getattr(sklearn_rnn, name)(**FAST)
+    # The numba backend trains and predicts through the same estimator code.
+    yield sklearn_rnn.GRUClassifier(backend="numba", **FAST)
+    yield sklearn_rnn.RNNRegressor(backend="numba", **FAST)
 
 
 def _expected_failed_checks(estimator):

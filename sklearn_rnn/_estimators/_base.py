@@ -46,6 +46,7 @@ class BaseRecurrent(BaseEstimator):
         "tol": [Interval(Real, 0, None, closed="left")],
         "warm_start": ["boolean"],
         "device": [str],
+        "backend": [StrOptions({"torch", "numba"})],
         "callbacks": [list, None],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -71,6 +72,7 @@ class BaseRecurrent(BaseEstimator):
         tol=1e-4,
         warm_start=False,
         device="cpu",
+        backend="torch",
         callbacks=None,
         random_state=None,
         verbose=0,
@@ -92,6 +94,7 @@ class BaseRecurrent(BaseEstimator):
         self.tol = tol
         self.warm_start = warm_start
         self.device = device
+        self.backend = backend
         self.callbacks = callbacks
         self.random_state = random_state
         self.verbose = verbose
@@ -122,6 +125,11 @@ class BaseRecurrent(BaseEstimator):
             device = torch.device(self.device)
         except (RuntimeError, TypeError) as exc:
             raise ValueError(f"device={self.device!r} is not a torch device: {exc}") from exc
+        if self.backend == "numba" and device.type != "cpu":
+            raise ValueError(
+                f"backend='numba' runs on the CPU, but device={self.device!r}. Use "
+                "backend='torch' on a GPU."
+            )
         if device.type == "cuda" and not torch.cuda.is_available():
             raise ValueError(
                 f"device={self.device!r} was requested but CUDA is not available "
@@ -243,7 +251,7 @@ class BaseRecurrent(BaseEstimator):
 
         check_is_fitted(self)
         sequences = check_sequences(X, n_features=self.n_features_in_)
-        return predict_outputs(self.net_, sequences)
+        return predict_outputs(self.net_, sequences, self.backend)
 
     # --- streaming -------------------------------------------------------------
 

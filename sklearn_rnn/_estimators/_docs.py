@@ -74,6 +74,14 @@ RUNTIME = """\
 device : str, default="cpu"
         Torch device to train and predict on, e.g. ``"cpu"`` or ``"cuda"``.
 
+    backend : {"torch", "numba"}, default="torch"
+        Who computes the recurrent layers, in training and prediction:
+        torch's ``nn.RNN``/``nn.LSTM``/``nn.GRU``, or sklearn-rnn's numba
+        kernels (hand-derived BPTT, CPU only; faster for GRU and RNN cells and
+        small batches, see docs/benchmarks.md). The weights are the same, so
+        a model trained on one backend predicts on the other after
+        ``set_params(backend=...)``.
+
     callbacks : list of skorch callbacks or None, default=None
         Extra `skorch callbacks
         <https://skorch.readthedocs.io/en/stable/callbacks.html>`_ added to the

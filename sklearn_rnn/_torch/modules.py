@@ -56,11 +56,19 @@ class RecurrentEncoder(nn.Module):
         Whether each layer also reads the sequences backwards.
     dropout : float
         Dropout on the inputs of every layer after the first.
+    backend : {"torch", "numba"}, default="torch"
+        Who computes each layer: torch's ``nn.RNN/LSTM/GRU``, or the numba
+        kernels through an autograd bridge (CPU only). The weights are the
+        same either way, so ``backend`` may be changed at any time.
     """
 
-    def __init__(self, input_size, hidden_size, num_layers, cell, bidirectional, dropout):
+    def __init__(
+        self, input_size, hidden_size, num_layers, cell, bidirectional, dropout, backend="torch"
+    ):
         super().__init__()
         layer_type = RECURRENT_LAYERS[cell]
+        self.cell = cell
+        self.backend = backend
         n_directions = 2 if bidirectional else 1
         self.hidden_size = hidden_size
         self.bidirectional = bidirectional
@@ -80,12 +88,20 @@ class RecurrentEncoder(nn.Module):
         for k, directions in enumerate(self.layers):
             if k > 0:
                 x = self.dropout(x)
-            outputs = [directions[0](x)[0]]  # (B, T, H)
+            outputs = [self._run(directions[0], x, lengths)]  # (B, T, H)
             if self.bidirectional:
-                backward = directions[1](reverse_within_lengths(x, index))[0]  # (B, T, H)
+                backward = self._run(directions[1], reverse_within_lengths(x, index), lengths)
                 outputs.append(reverse_within_lengths(backward, index))
             x = torch.cat(outputs, dim=2) if self.bidirectional else outputs[0]  # (B, T, D*H)
         return x
+
+    def _run(self, layer, x, lengths):
+        """One direction of one layer: ``(B, T, F)`` -> ``(B, T, H)``."""
+        if self.backend == "numba":
+            from .numba_bridge import numba_layer
+
+            return numba_layer(layer, self.cell, x, lengths)
+        return layer(x)[0]
 
     def final_state(self, outputs, lengths):
         """The representation of each whole sequence, ``(B, output_size)``.
@@ -116,6 +132,7 @@ class ManyToOneNetwork(nn.Module):
         cell="lstm",
         bidirectional=False,
         dropout=0.0,
+        backend="torch",
     ):
         super().__init__()
         # What continued training (warm_start, partial_fit) must not change.
@@ -123,7 +140,7 @@ class ManyToOneNetwork(nn.Module):
             cell=cell, hidden_size=hidden_size, num_layers=num_layers, bidirectional=bidirectional
         )
         self.encoder = RecurrentEncoder(
-            input_size, hidden_size, num_layers, cell, bidirectional, dropout
+            input_size, hidden_size, num_layers, cell, bidirectional, dropout, backend
         )
         self.dropout = nn.Dropout(dropout)
         self.head = nn.Linear(self.encoder.output_size, output_size)

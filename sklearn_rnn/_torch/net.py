@@ -142,6 +142,7 @@ def make_net(estimator, *, n_features, n_outputs, criterion, criterion_kwargs=No
         module__cell=estimator.cell,
         module__bidirectional=estimator.bidirectional,
         module__dropout=estimator.dropout,
+        module__backend=estimator.backend,
         criterion=criterion,
         **{f"criterion__{k}": v for k, v in (criterion_kwargs or {}).items()},
         optimizer=optimizer,
@@ -198,7 +199,7 @@ def train(net, sequences, y, *, epochs, validation_indices=None):
     return dict(net.callbacks_)["early_stopping"].stopped_
 
 
-def predict_outputs(net, sequences):
+def predict_outputs(net, sequences, backend):
     """Raw module outputs, ``(n_samples, n_outputs)`` float array, without skorch.
 
     skorch's ``predict`` builds a DataLoader and concatenates batches, which
@@ -207,6 +208,7 @@ def predict_outputs(net, sequences):
     the same reason.
     """
     module = net.module_
+    module.encoder.backend = backend  # the weights are the same for both backends
     if module.training:  # eval() walks every submodule: skip it when already set
         module.eval()
     on_cpu = torch.device(net.device).type == "cpu"
