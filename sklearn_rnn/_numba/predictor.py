@@ -11,6 +11,7 @@ from .._validation import check_sequences
 from .cells import forward, prepare_weights
 
 FORMAT_VERSION = 1
+WEIGHT_NAMES = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")  # PyTorch's, per layer
 
 
 def _reverse_within_lengths(x, lengths):
@@ -46,7 +47,7 @@ class NumbaPredictor:
             [
                 prepare_weights(
                     self.cell,
-                    tuple(arrays[f"l{k}_d{d}_{name}"] for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")),
+                    tuple(arrays[f"l{k}_d{d}_{name}"] for name in WEIGHT_NAMES),
                 )
                 for d in range(n_directions)
             ]
@@ -113,7 +114,7 @@ def save_arrays(path, *, cell, layers, head, n_features_in, classes, target_is_1
         arrays["classes"] = classes
     for k, directions in enumerate(layers):
         for d, weights in enumerate(directions):
-            for name, array in zip(("weight_ih", "weight_hh", "bias_ih", "bias_hh"), weights):
+            for name, array in zip(WEIGHT_NAMES, weights):
                 arrays[f"l{k}_d{d}_{name}"] = array
     np.savez(path, **arrays)
 

@@ -8,7 +8,7 @@ skorch training loop trains through either. CPU tensors only.
 
 import torch
 
-WEIGHT_NAMES = ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0")
+from .export import WEIGHT_NAMES
 
 
 class NumbaLayerFunction(torch.autograd.Function):
@@ -52,5 +52,5 @@ class NumbaLayerFunction(torch.autograd.Function):
 
 def numba_layer(layer, cell, x, lengths):
     """Run the single-layer torch ``layer`` (nn.RNN/LSTM/GRU) through the kernels."""
-    weights = [getattr(layer, name) for name in WEIGHT_NAMES]
+    weights = [getattr(layer, f"{name}_l0") for name in WEIGHT_NAMES]
     return NumbaLayerFunction.apply(cell, x.contiguous(), lengths, *weights)
