@@ -119,3 +119,41 @@ def test_numba_backend_on_gpu_device_is_a_clear_error():
 
     with pytest.raises(ValueError, match="runs on the CPU"):
         LSTMClassifier(backend="numba", device="cuda").fit(np.zeros((4, 3, 1)), [0, 1, 0, 1])
+
+
+@pytest.mark.parametrize(("cell", "expected"), [("rnn", "numba"), ("gru", "numba"), ("lstm", "torch")])
+def test_auto_backend_picks_the_measured_faster_backend(cell, expected):
+    """backend='auto' (the default) trains rnn/gru on the numba kernels and lstm on torch."""
+    from sklearn_rnn import RecurrentRegressor
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(12, 5, 2))
+    reg = RecurrentRegressor(cell=cell, hidden_size=4, max_iter=1, random_state=0)
+    assert reg.backend == "auto"
+    reg.fit(X, X[:, :, 0].sum(axis=1))
+    assert reg.net_.module_.encoder.backend == expected
+    reg.predict(X)
+    assert reg.net_.module_.encoder.backend == expected
+
+
+def test_auto_backend_is_torch_off_the_cpu():
+    """backend='auto' never picks the numba kernels for a GPU device."""
+    from sklearn_rnn._backend import resolve_backend, resolve_streaming_backend
+
+    assert resolve_backend("auto", "gru", "cuda") == "torch"
+    assert resolve_backend("auto", "rnn", "cuda:1") == "torch"
+    assert resolve_streaming_backend("auto", "cuda") == "torch"
+    assert resolve_backend("numba", "lstm", "cpu") == "numba"  # explicit choices are kept
+
+
+def test_auto_backend_predicts_large_gru_batches_on_torch():
+    """For gru, 'auto' predicts batches of 128 or more sequences on torch, fewer on numba."""
+    from sklearn_rnn import GRUClassifier
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(200, 3, 2))
+    clf = GRUClassifier(hidden_size=4, max_iter=1, random_state=0).fit(X[:20], [0, 1] * 10)
+    clf.predict(X)
+    assert clf.net_.module_.encoder.backend == "torch"
+    clf.predict(X[:20])
+    assert clf.net_.module_.encoder.backend == "numba"

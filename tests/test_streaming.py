@@ -1,4 +1,4 @@
-"""Streaming prediction: init_state and predict_step on the numba kernels."""
+"""Streaming prediction: init_state and predict_step, on both backends."""
 
 import pickle
 
@@ -19,15 +19,41 @@ def _stream(estimator, X):
     return out
 
 
+@pytest.mark.parametrize("backend", ["auto", "torch", "numba"])
 @pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
 @pytest.mark.parametrize("num_layers", [1, 2])
-def test_stepping_a_sequence_equals_predict(cell, num_layers):
-    """Feeding sequences step by step ends at predict's answer, for every cell and depth."""
+def test_stepping_a_sequence_equals_predict(cell, num_layers, backend):
+    """Feeding sequences step by step ends at predict's answer, for every cell, depth and backend."""
     rng = np.random.RandomState(0)
     X = rng.normal(size=(30, 7, 3))
     y = np.c_[X[:, :, 0].sum(axis=1), X[:, :, 1].mean(axis=1)]
-    reg = RecurrentRegressor(cell=cell, num_layers=num_layers, dropout=0.2, **FAST).fit(X, y)
+    reg = RecurrentRegressor(
+        cell=cell, num_layers=num_layers, dropout=0.2, backend=backend, **FAST
+    ).fit(X, y)
     np.testing.assert_allclose(_stream(reg, X[:4]), reg.predict(X[:4]), rtol=1e-4, atol=1e-5)
+
+
+def test_a_stream_can_switch_backends_between_steps():
+    """A state made on the numba backend steps on torch (and back) to the same outputs."""
+    rng = np.random.RandomState(4)
+    X = rng.normal(size=(20, 6, 2))
+    reg = RecurrentRegressor(cell="lstm", num_layers=2, **FAST).fit(X, X[:, :, 0].sum(axis=1))
+    state = reg.set_params(backend="numba").init_state(3)
+    for t in range(X.shape[1]):
+        reg.set_params(backend="torch" if t % 2 else "numba")
+        out, state = reg.predict_step(X[:3, t], state)
+    np.testing.assert_allclose(out, reg.predict(X[:3]), rtol=1e-4, atol=1e-5)
+
+
+def test_torch_streaming_does_not_need_numba_weights():
+    """backend='torch' streams through the module's own layers (not the numba step kernels)."""
+    from sklearn_rnn._torch.streaming import TorchStreamingNetwork
+
+    rng = np.random.RandomState(5)
+    X = rng.normal(size=(20, 4, 2))
+    reg = RecurrentRegressor(backend="torch", **FAST).fit(X, X[:, :, 0].sum(axis=1))
+    reg.predict_step(X[:2, 0], reg.init_state(2))
+    assert isinstance(reg._streaming_network(), TorchStreamingNetwork)
 
 
 def test_streams_of_different_lengths_match_ragged_predict():

@@ -15,6 +15,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from .._backend import BACKENDS, resolve_backend, resolve_streaming_backend
 from .._validation import check_sequences
 
 CELLS = ("rnn", "lstm", "gru")
@@ -46,7 +47,7 @@ class BaseRecurrent(BaseEstimator):
         "tol": [Interval(Real, 0, None, closed="left")],
         "warm_start": ["boolean"],
         "device": [str],
-        "backend": [StrOptions({"torch", "numba"})],
+        "backend": [StrOptions(set(BACKENDS))],
         "callbacks": [list, None],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -72,7 +73,7 @@ class BaseRecurrent(BaseEstimator):
         tol=1e-4,
         warm_start=False,
         device="cpu",
-        backend="torch",
+        backend="auto",
         callbacks=None,
         random_state=None,
         verbose=0,
@@ -167,6 +168,7 @@ class BaseRecurrent(BaseEstimator):
                 self,
                 n_features=self.n_features_in_,
                 n_outputs=self._n_outputs(),
+                backend=self._backend(self.batch_size),
                 criterion=criterion,
                 criterion_kwargs=criterion_kwargs,
             )
@@ -197,6 +199,10 @@ class BaseRecurrent(BaseEstimator):
                 ConvergenceWarning,
             )
         return self
+
+    def _backend(self, batch_size=None):
+        """The backend for batches of ``batch_size``: ``backend`` with "auto" resolved."""
+        return resolve_backend(self.backend, self.cell, self.device, batch_size)
 
     def _seed(self, continuing):
         """The torch seed of this fit.
@@ -247,11 +253,12 @@ class BaseRecurrent(BaseEstimator):
 
     def _predict_outputs(self, X):
         """Raw network outputs for ``X``, shape ``(n_samples, n_outputs)``."""
-        from .._torch.net import predict_outputs
+        from .._torch.net import PREDICT_BATCH_SIZE, predict_outputs
 
         check_is_fitted(self)
         sequences = check_sequences(X, n_features=self.n_features_in_)
-        return predict_outputs(self.net_, sequences, self.backend)
+        backend = self._backend(min(sequences.n_samples, PREDICT_BATCH_SIZE))
+        return predict_outputs(self.net_, sequences, backend)
 
     # --- streaming -------------------------------------------------------------
 
@@ -274,22 +281,30 @@ class BaseRecurrent(BaseEstimator):
         return self._streaming_network().init_state(int(n_streams))
 
     def _streaming_network(self):
-        """The fitted network on the numba kernels, rebuilt whenever ``net_`` changes.
+        """The fitted network stepping on the streaming backend.
 
-        Every fit and partial_fit makes a new ``net_``, so identity tells
-        whether the cached weights are current.
+        Rebuilt whenever ``net_`` or the backend changes: every fit and
+        partial_fit makes a new ``net_``, so identity tells whether the cached
+        weights are current.
         """
-        from .._numba.streaming import StreamingNetwork
-        from .._torch.export import network_arrays
-
+        backend = resolve_streaming_backend(self.backend, self.device)
         cached = getattr(self, "_streaming", None)
-        if cached is None or cached[0] is not self.net_:
-            self._streaming = (self.net_, StreamingNetwork(*network_arrays(self.net_.module_)))
-        return self._streaming[1]
+        if cached is None or cached[0] is not self.net_ or cached[1] != backend:
+            if backend == "numba":
+                from .._numba.streaming import StreamingNetwork
+                from .._torch.export import network_arrays
+
+                network = StreamingNetwork(*network_arrays(self.net_.module_))
+            else:
+                from .._torch.streaming import TorchStreamingNetwork
+
+                network = TorchStreamingNetwork(self.net_.module_, self.device)
+            self._streaming = (self.net_, backend, network)
+        return self._streaming[2]
 
     def _step_outputs(self, x_t, state):
         """Network outputs ``(n_streams, n_outputs)`` after one step, and the new state."""
-        from .._numba.streaming import StreamState
+        from .._stream_state import StreamState
 
         check_is_fitted(self)
         if not isinstance(state, StreamState):

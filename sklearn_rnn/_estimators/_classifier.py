@@ -91,7 +91,7 @@ class RecurrentClassifier(ClassifierMixin, BaseRecurrent):
         class_weight=None,
         warm_start=False,
         device="cpu",
-        backend="torch",
+        backend="auto",
         callbacks=None,
         random_state=None,
         verbose=0,

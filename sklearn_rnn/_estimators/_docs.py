@@ -74,13 +74,16 @@ RUNTIME = """\
 device : str, default="cpu"
         Torch device to train and predict on, e.g. ``"cpu"`` or ``"cuda"``.
 
-    backend : {"torch", "numba"}, default="torch"
+    backend : {"auto", "torch", "numba"}, default="auto"
         Who computes the recurrent layers, in training and prediction:
         torch's ``nn.RNN``/``nn.LSTM``/``nn.GRU``, or sklearn-rnn's numba
-        kernels (hand-derived BPTT, CPU only; faster for GRU and RNN cells and
-        small batches, see docs/benchmarks.md). The weights are the same, so
-        a model trained on one backend predicts on the other after
-        ``set_params(backend=...)``.
+        kernels (hand-derived BPTT, CPU only). ``"auto"`` picks what was
+        measured faster: on the CPU, numba for ``"rnn"``, numba for ``"gru"``
+        in batches of fewer than 128 sequences, torch otherwise (``"lstm"``,
+        large ``"gru"`` batches, any other device); streaming
+        (:meth:`predict_step`) runs on numba on the CPU for every cell. See
+        docs/backends.md. The weights are the same, so a model trained on one
+        backend predicts on the other after ``set_params(backend=...)``.
 
     callbacks : list of skorch callbacks or None, default=None
         Extra `skorch callbacks

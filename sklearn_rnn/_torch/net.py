@@ -110,8 +110,11 @@ def flushed_denormals():
             torch.set_flush_denormal(False)
 
 
-def make_net(estimator, *, n_features, n_outputs, criterion, criterion_kwargs=None):
-    """The skorch net for ``estimator``'s hyperparameters (not yet initialised)."""
+def make_net(estimator, *, n_features, n_outputs, backend, criterion, criterion_kwargs=None):
+    """The skorch net for ``estimator``'s hyperparameters (not yet initialised).
+
+    ``backend`` is the resolved backend, ``"torch"`` or ``"numba"``.
+    """
     optimizer = estimator.optimizer
     if isinstance(optimizer, str):
         optimizer = OPTIMIZERS[optimizer]
@@ -142,7 +145,7 @@ def make_net(estimator, *, n_features, n_outputs, criterion, criterion_kwargs=No
         module__cell=estimator.cell,
         module__bidirectional=estimator.bidirectional,
         module__dropout=estimator.dropout,
-        module__backend=estimator.backend,
+        module__backend=backend,
         criterion=criterion,
         **{f"criterion__{k}": v for k, v in (criterion_kwargs or {}).items()},
         optimizer=optimizer,
