@@ -62,6 +62,28 @@ def test_numba_and_torch_backends_agree_on_outputs_and_gradients(cell, bidirecti
         torch.testing.assert_close(g_numba, g_torch, rtol=1e-8, atol=1e-10)
 
 
+@settings(max_examples=20, deadline=None)
+@given(
+    cell=st.sampled_from(CELLS),
+    lengths=st.lists(st.integers(1, 10), min_size=1, max_size=5),
+)
+def test_numba_reverse_direction_is_the_forward_pass_on_the_reversed_sequence(cell, lengths):
+    """On numba, the backward half of a bidirectional layer is its layer run on each sequence reversed."""
+    from sklearn_rnn._torch.modules import RecurrentEncoder
+    from sklearn_rnn._torch.numba_bridge import numba_layer
+
+    torch.manual_seed(1)
+    encoder = RecurrentEncoder(3, 4, 1, cell, bidirectional=True, dropout=0.0, backend="numba")
+    encoder = encoder.double().eval()
+    x, lengths_t = _ragged_batch(lengths, 3, torch.float64, seed=len(lengths))
+    with torch.no_grad():
+        out = encoder(x, lengths_t)  # (B, T, 2H)
+        for b, n in enumerate(lengths):
+            reversed_x = x[b : b + 1, :n].flip(1).contiguous()  # (1, n, F)
+            alone = numba_layer(encoder.layers[0][1], cell, reversed_x, torch.tensor([n]))
+            torch.testing.assert_close(out[b, :n, 4:], alone[0].flip(0), rtol=1e-10, atol=1e-12)
+
+
 def test_float32_training_step_agrees_with_torch():
     """In float32 (what the estimators train in) both backends agree to float32 precision."""
     torch.manual_seed(0)
