@@ -17,6 +17,7 @@ from ._estimators import (
     RNNRegressor,
 )
 from ._predictor import load_predictor
+from .cells import available_cells, get_cell, register_cell
 from .preprocessing import SequencePadder, SequenceScaler
 
 __version__ = "0.1.0.dev0"
@@ -34,5 +35,8 @@ __all__ = [
     "RecurrentRegressor",
     "SequencePadder",
     "SequenceScaler",
+    "available_cells",
+    "get_cell",
     "load_predictor",
+    "register_cell",
 ]

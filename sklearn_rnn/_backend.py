@@ -43,8 +43,9 @@ def resolve_backend(backend, cell, device, batch_size=None):
     ----------
     backend : {"auto", "torch", "numba"}
         The estimator's ``backend`` parameter.
-    cell : str
-        Name of the recurrent cell.
+    cell : str or None
+        Name of the built-in recurrent cell; None (or any other name) for a
+        plugin cell, which "auto" runs on torch.
     device : str
         Torch device of the estimator.
     batch_size : int or None, default=None
@@ -70,14 +71,19 @@ def resolve_backend(backend, cell, device, batch_size=None):
     return "numba" if limit is None or batch_size is None or batch_size <= limit else "torch"
 
 
-def resolve_streaming_backend(backend, device):
+def resolve_streaming_backend(backend, device, has_kernels=True):
     """The backend that runs ``predict_step``: numba unless torch is asked for.
+
+    ``has_kernels`` says whether the cell has numba kernels (every built-in
+    cell does; a plugin cell may not, and then streams on torch).
 
     Examples
     --------
     >>> resolve_streaming_backend("auto", "cpu"), resolve_streaming_backend("torch", "cpu")
     ('numba', 'torch')
+    >>> resolve_streaming_backend("auto", "cpu", has_kernels=False)
+    'torch'
     """
     if backend != "auto":
         return backend
-    return "numba" if is_cpu(device) else "torch"
+    return "numba" if is_cpu(device) and has_kernels else "torch"

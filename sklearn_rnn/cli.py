@@ -54,6 +54,32 @@ def _demo(args):
     return 0
 
 
+def _cells(args):
+    """Print a table of the installed cells: source, capabilities and description."""
+    import warnings
+
+    from .cells import available_cells
+
+    cells = available_cells()  # warnings about ignored entry points go to stderr
+    header = ("NAME", "SOURCE", "CAPABILITIES", "DESCRIPTION")
+    rows = []
+    with warnings.catch_warnings():
+        # A cell that fails to load says so in its row; its warning would only repeat it.
+        warnings.simplefilter("ignore", RuntimeWarning)
+        for info in cells.values():
+            source = f"{info.source} {info.version}" if info.version else info.source
+            if info.error is None:
+                rows.append((info.name, source, ", ".join(info.capabilities), info.description))
+            else:
+                rows.append((info.name, source, f"failed to load: {info.error}"))
+    # The last text of a row is not padded, so a long error does not widen the table.
+    widths = [max(len(row[i]) for row in [header, *rows] if len(row) > i + 1) for i in range(3)]
+    for row in [header, *rows]:
+        padded = [text.ljust(width) for text, width in zip(row[:-1], widths)]
+        print("  ".join([*padded, row[-1]]).rstrip())
+    return 0
+
+
 def _parser():
     parser = argparse.ArgumentParser(
         prog="sklearn-rnn", description="Recurrent neural networks as scikit-learn estimators."
@@ -77,6 +103,17 @@ def _parser():
     demo.add_argument("--threads", type=int, default=1, help="torch threads (default: 1)")
     demo.add_argument("--quiet", action="store_true", help="no per-epoch progress")
     demo.set_defaults(handler=_demo)
+    cells = commands.add_parser(
+        "cells",
+        help="list the installed recurrent cells",
+        description=(
+            "List the cells that cell= accepts: built-in, from installed plugins (entry "
+            "points of the group sklearn_rnn.cells) or registered at runtime, with the "
+            "package that provides each, the parts of the cell protocol it offers and "
+            "its description. Every cell is imported to find its capabilities."
+        ),
+    )
+    cells.set_defaults(handler=_cells)
     return parser
 
 

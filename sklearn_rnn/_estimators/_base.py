@@ -18,7 +18,6 @@ from sklearn.utils.validation import check_is_fitted
 from .._backend import BACKENDS, resolve_backend, resolve_streaming_backend
 from .._validation import check_sequences
 
-CELLS = ("rnn", "lstm", "gru")
 OPTIMIZER_NAMES = ("adam", "adamw", "sgd", "rmsprop")
 
 
@@ -30,7 +29,9 @@ class BaseRecurrent(BaseEstimator):
     """
 
     _parameter_constraints: dict = {
-        "cell": [StrOptions(set(CELLS))],
+        # A registered name or a cell class: resolved by the cell registry in fit,
+        # whose error lists the installed cells.
+        "cell": [str, type],
         "hidden_size": [Interval(Integral, 1, None, closed="left")],
         "num_layers": [Interval(Integral, 1, None, closed="left")],
         "bidirectional": ["boolean"],
@@ -119,7 +120,7 @@ class BaseRecurrent(BaseEstimator):
 
     # --- fitting --------------------------------------------------------------
 
-    def _check_device(self):
+    def _check_device(self, traits):
         import torch
 
         try:
@@ -136,6 +137,12 @@ class BaseRecurrent(BaseEstimator):
                 f"device={self.device!r} was requested but CUDA is not available "
                 "(torch.cuda.is_available() is False). Use device='cpu'."
             )
+        if self.backend == "numba" and not traits[1]:
+            raise ValueError(
+                f"backend='numba' needs numba kernels, and the cell {self.cell!r} has none "
+                "(no numba_kernels attribute, see docs/cell_protocol.md). Use backend='torch' "
+                "or backend='auto'."
+            )
 
     def _fit(self, X, y, *, incremental, classes=None):
         """Fit from scratch, or continue training the current weights."""
@@ -145,7 +152,8 @@ class BaseRecurrent(BaseEstimator):
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y is None."
             )
-        self._check_device()
+        traits = self._cell_traits(fitted=False)  # also checks the cell: clear errors first
+        self._check_device(traits)
         continuing = (incremental or self.warm_start) and hasattr(self, "net_")
         if continuing:
             self._check_architecture_unchanged()
@@ -168,7 +176,7 @@ class BaseRecurrent(BaseEstimator):
                 self,
                 n_features=self.n_features_in_,
                 n_outputs=self._n_outputs(),
-                backend=self._backend(self.batch_size),
+                backend=self._backend(self.batch_size, traits),
                 criterion=criterion,
                 criterion_kwargs=criterion_kwargs,
             )
@@ -200,9 +208,33 @@ class BaseRecurrent(BaseEstimator):
             )
         return self
 
-    def _backend(self, batch_size=None):
-        """The backend for batches of ``batch_size``: ``backend`` with "auto" resolved."""
-        return resolve_backend(self.backend, self.cell, self.device, batch_size)
+    def _cell_traits(self, fitted=True):
+        """``(layer, has_kernels)`` of the cell: its built-in layer name (or None) and
+        whether it has numba kernels.
+
+        With ``fitted``, of the fitted network's cell (prediction and streaming
+        need no registry lookup, so a model pickled with a cell registered at
+        runtime predicts in a process where the name is not registered);
+        otherwise of the ``cell`` parameter, resolved through the registry.
+        """
+        if fitted:
+            encoder = self.net_.module_.encoder
+            if encoder.layer_name is not None:
+                return encoder.layer_name, True
+            return None, getattr(encoder.layers[0][0].cell, "numba_kernels", None) is not None
+        from .._torch.modules import resolve_layer
+
+        cell_cls, layer = resolve_layer(self.cell)
+        return layer, layer is not None or getattr(cell_cls, "numba_kernels", None) is not None
+
+    def _backend(self, batch_size=None, traits=None):
+        """The backend for batches of ``batch_size``: ``backend`` with "auto" resolved.
+
+        "auto" runs a plugin cell on torch: the rule covers the measured
+        built-in kernels only.
+        """
+        layer, _ = self._cell_traits() if traits is None else traits
+        return resolve_backend(self.backend, layer, self.device, batch_size)
 
     def _seed(self, continuing):
         """The torch seed of this fit.
@@ -287,14 +319,19 @@ class BaseRecurrent(BaseEstimator):
         partial_fit makes a new ``net_``, so identity tells whether the cached
         weights are current.
         """
-        backend = resolve_streaming_backend(self.backend, self.device)
+        has_kernels = self._cell_traits()[1]
+        if self.backend == "numba" and not has_kernels:
+            raise ValueError(
+                f"backend='numba' needs numba kernels, and the cell {self.cell!r} has none. "
+                "Use backend='torch' or backend='auto'."
+            )
+        backend = resolve_streaming_backend(self.backend, self.device, has_kernels)
         cached = getattr(self, "_streaming", None)
         if cached is None or cached[0] is not self.net_ or cached[1] != backend:
             if backend == "numba":
-                from .._numba.streaming import StreamingNetwork
-                from .._torch.export import network_arrays
+                from .._torch.streaming import numba_streaming_network
 
-                network = StreamingNetwork(*network_arrays(self.net_.module_))
+                network = numba_streaming_network(self.net_.module_)
             else:
                 from .._torch.streaming import TorchStreamingNetwork
 
@@ -341,7 +378,7 @@ class BaseRecurrent(BaseEstimator):
         from .._torch.export import network_arrays
 
         check_is_fitted(self)
-        cell, layers, head = network_arrays(self.net_.module_, allow_bidirectional=True)
+        cell, layers, head = network_arrays(self.net_.module_)
         save_arrays(
             path,
             cell=cell,

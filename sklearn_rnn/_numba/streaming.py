@@ -1,4 +1,4 @@
-"""A unidirectional recurrent network run one time step at a time on the kernels."""
+"""A unidirectional recurrent network run one time step at a time on kernels."""
 
 import numpy as np
 
@@ -6,37 +6,55 @@ from .._stream_state import StreamState
 from .cells import init_state, prepare_weights, step
 
 
-class StreamingNetwork:
-    """Stacked layers plus the linear head, stepping with the numba kernels.
+class BuiltinStepper:
+    """One layer of a built-in cell stepping on this package's kernels.
 
     Parameters
     ----------
     cell : {"rnn", "lstm", "gru"}
-    layers : list of (weight_ih, weight_hh, bias_ih, bias_hh)
-        Float32 weights in PyTorch's layout, first layer first.
+    weights : (weight_ih, weight_hh, bias_ih, bias_hh)
+        Float32 weights in PyTorch's layout.
+    """
+
+    def __init__(self, cell, weights):
+        self.cell = cell
+        self.weights = prepare_weights(cell, weights)
+        self.hidden_size = weights[1].shape[1]
+
+    def init_state(self, n_streams):
+        return init_state(self.cell, n_streams, self.hidden_size)
+
+    def step(self, x_t, state):
+        return step(self.cell, x_t, state, self.weights)  # (n_streams, H), new state
+
+
+class StreamingNetwork:
+    """Stacked layer steppers plus the linear head, on NumPy arrays only.
+
+    Parameters
+    ----------
+    steppers : list
+        One per layer, first layer first: objects with ``init_state(n_streams)``
+        (a tuple of arrays) and ``step(x_t, state)`` (``(h_t, new_state)``),
+        such as :class:`BuiltinStepper`.
     head : (weight, bias)
         Output layer, ``(n_outputs, hidden_size)`` and ``(n_outputs,)``.
     """
 
-    def __init__(self, cell, layers, head):
-        self.cell = cell
-        self.layers = [prepare_weights(cell, weights) for weights in layers]
-        self.hidden_size = layers[0][1].shape[1]
-        self.n_features = layers[0][0].shape[1]
+    def __init__(self, steppers, head):
+        self.steppers = steppers
         self.head_weight_t = np.ascontiguousarray(head[0].T)  # (H, n_outputs)
         self.head_bias = head[1]
 
     def init_state(self, n_streams):
-        return StreamState(
-            [init_state(self.cell, n_streams, self.hidden_size) for _ in self.layers], n_streams
-        )
+        return StreamState([s.init_state(n_streams) for s in self.steppers], n_streams)
 
     def step(self, x_t, state):
         """Outputs ``(n_streams, n_outputs)`` after feeding ``x_t`` and the new state."""
         new_layers = []
         h = x_t  # (n_streams, F)
-        for weights, layer_state in zip(self.layers, state.layers):
-            h, new_state = step(self.cell, h, layer_state, weights)  # (n_streams, H)
-            new_layers.append(new_state)
+        for stepper, layer_state in zip(self.steppers, state.layers):
+            h, new_state = stepper.step(h, layer_state)  # (n_streams, H)
+            new_layers.append(tuple(new_state))
         outputs = h @ self.head_weight_t + self.head_bias  # (n_streams, n_outputs)
         return outputs, StreamState(new_layers, state.n_streams)

@@ -1,7 +1,6 @@
 """Weights of a fitted network as NumPy arrays, in PyTorch's layout.
 
-The numba backend and the torch-free predictor run on these; torch is only
-needed to read them out.
+The torch-free predictor runs on these; torch is only needed to read them out.
 """
 
 import numpy as np
@@ -9,33 +8,32 @@ import numpy as np
 WEIGHT_NAMES = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
 
 
-def _numpy(tensor):
+def float32_numpy(tensor):
+    """A float32 C-contiguous NumPy copy of ``tensor``, from any device."""
     return np.ascontiguousarray(tensor.detach().cpu().numpy(), dtype=np.float32)
 
 
-def network_arrays(module, *, allow_bidirectional=False):
-    """The cell, per-layer recurrent weights and head of a fitted network.
+def network_arrays(module):
+    """The cell, per-layer recurrent weights and head of a fitted built-in-cell network.
 
     Returns ``(cell, layers, head)``: ``layers`` has one tuple per layer of
     one ``(weight_ih, weight_hh, bias_ih, bias_hh)`` per direction (forward
     first); ``head`` is ``(weight, bias)`` of the output layer. All are float32
-    C-contiguous copies. Without ``allow_bidirectional`` (streaming), a
-    bidirectional network is an error and each layer is a single tuple.
+    C-contiguous copies.
     """
-    bidirectional = module.hyperparameters["bidirectional"]
-    if bidirectional and not allow_bidirectional:
+    cell = module.encoder.layer_name
+    if cell is None:
         raise ValueError(
-            "Streaming needs a unidirectional model: a bidirectional layer reads each "
-            "sequence backwards from its end, which has not arrived yet."
+            f"Exporting weights for the torch-free predictor supports the built-in cells "
+            f"'rnn', 'lstm' and 'gru' only; this model uses the cell {module.encoder.cell!r}. "
+            "Pickle the estimator instead."
         )
     layers = [
         tuple(
-            tuple(_numpy(getattr(direction, f"{name}_l0")) for name in WEIGHT_NAMES)
+            tuple(float32_numpy(getattr(direction, f"{name}_l0")) for name in WEIGHT_NAMES)
             for direction in directions
         )
         for directions in module.encoder.layers
     ]
-    if not allow_bidirectional:
-        layers = [directions[0] for directions in layers]
-    head = (_numpy(module.head.weight), _numpy(module.head.bias))
-    return module.hyperparameters["cell"], layers, head
+    head = (float32_numpy(module.head.weight), float32_numpy(module.head.bias))
+    return cell, layers, head

@@ -11,15 +11,28 @@ training about 7x slower on CPU here, see docs/benchmarks.md):
   padding; its output is reversed back the same way, and its final state is
   the output at step 0.
 
-Layers are stacked one by one (each a single-layer ``nn.RNN``/``nn.LSTM``/
-``nn.GRU``, weights in PyTorch's layout) because the reverse direction of
-every layer needs the reversal above.
+Layers are stacked one by one because the reverse direction of every layer
+needs the reversal above. A built-in cell runs as a single-layer ``nn.RNN``/
+``nn.LSTM``/``nn.GRU`` (weights in PyTorch's layout) or on the numba kernels;
+any other cell of the registry runs as a :class:`~.cell_layer.CellLayer`, the
+masked step loop (or the cell's own fused pass or kernels).
 """
 
 import torch
 from torch import nn
 
+from .cell_layer import CellLayer
+
 RECURRENT_LAYERS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
+
+
+def resolve_layer(cell):
+    """The cell class for ``cell`` (a name or a class) and its built-in layer name, or None."""
+    from ..cells import get_cell
+    from .cells import BUILTIN_LAYERS
+
+    cls = get_cell(cell)
+    return cls, BUILTIN_LAYERS.get(cls)
 
 
 def reversal_index(lengths, max_len):
@@ -50,23 +63,36 @@ class RecurrentEncoder(nn.Module):
         Units per direction of each layer.
     num_layers : int
         Number of stacked layers.
-    cell : {"rnn", "lstm", "gru"}
-        Recurrent cell; "rnn" is the Elman cell with tanh.
+    cell : str or type
+        Recurrent cell: a registered name (built-in "rnn", the Elman cell with
+        tanh, "lstm", "gru", or a plugin's) or a cell class.
     bidirectional : bool
         Whether each layer also reads the sequences backwards.
     dropout : float
         Dropout on the inputs of every layer after the first.
     backend : {"torch", "numba"}, default="torch"
-        Who computes each layer: torch's ``nn.RNN/LSTM/GRU``, or the numba
-        kernels through an autograd bridge (CPU only). The weights are the
-        same either way, so ``backend`` may be changed at any time.
+        Who computes each layer: torch (``nn.RNN/LSTM/GRU``, or the cell's step
+        loop), or the numba kernels through an autograd bridge (CPU only).
+        The weights are the same either way, so ``backend`` may be changed at
+        any time.
     """
 
     def __init__(
         self, input_size, hidden_size, num_layers, cell, bidirectional, dropout, backend="torch"
     ):
         super().__init__()
-        layer_type = RECURRENT_LAYERS[cell]
+        cell_cls, self.layer_name = resolve_layer(cell)
+        if self.layer_name is not None:
+            layer_type = RECURRENT_LAYERS[self.layer_name]
+
+            def make_layer(n_inputs):
+                return layer_type(n_inputs, hidden_size, batch_first=True)
+
+        else:
+
+            def make_layer(n_inputs):
+                return CellLayer(cell_cls, n_inputs, hidden_size)
+
         self.cell = cell
         self.backend = backend
         n_directions = 2 if bidirectional else 1
@@ -75,8 +101,7 @@ class RecurrentEncoder(nn.Module):
         self.output_size = hidden_size * n_directions
         self.layers = nn.ModuleList(
             nn.ModuleList(
-                layer_type(input_size if k == 0 else self.output_size, hidden_size, batch_first=True)
-                for _ in range(n_directions)
+                make_layer(input_size if k == 0 else self.output_size) for _ in range(n_directions)
             )
             for k in range(num_layers)
         )
@@ -97,10 +122,12 @@ class RecurrentEncoder(nn.Module):
 
     def _run(self, layer, x, lengths):
         """One direction of one layer: ``(B, T, F)`` -> ``(B, T, H)``."""
+        if self.layer_name is None:
+            return layer(x, lengths, self.backend)
         if self.backend == "numba":
             from .numba_bridge import numba_layer
 
-            return numba_layer(layer, self.cell, x, lengths)
+            return numba_layer(layer, self.layer_name, x, lengths)
         return layer(x)[0]
 
     def final_state(self, outputs, lengths):
