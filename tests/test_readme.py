@@ -12,3 +12,12 @@ def test_quick_start_runs():
     assert blocks, "README has no python example"
     for block in blocks:
         exec(compile(block, str(README), "exec"), {})
+
+
+def test_ci_runs_the_readme_test_command():
+    """.ci/run runs the README's second set-up command verbatim."""
+    commands = re.findall(r"```bash\n#[^\n]*\n(.*?)\n```", README.read_text(), flags=re.S)
+    assert len(commands) >= 2, "README must have the install-and-demo and the test commands"
+    ci = (README.parent / ".ci" / "run").read_text()
+    assert "python -m pytest" in commands[1]
+    assert commands[1] in ci.splitlines()
