@@ -118,6 +118,18 @@ class BaseRecurrent(BaseEstimator):
         """Labels to stratify the validation split on, or None."""
         return None
 
+    # Whether the encoded targets hold one entry per time step, padded like X.
+    _per_step_targets = False
+
+    def _module(self):
+        """The network class and its extra keyword arguments (see ``make_net``)."""
+        from .._torch.modules import ManyToOneNetwork
+
+        return ManyToOneNetwork, {}
+
+    def _check_targets_match(self, sequences, y_encoded):
+        """Hook: per-step estimators check each target sequence's length here."""
+
     # --- fitting --------------------------------------------------------------
 
     def _check_device(self, traits):
@@ -164,6 +176,7 @@ class BaseRecurrent(BaseEstimator):
                 "Found input variables with inconsistent numbers of samples: X has "
                 f"{sequences.n_samples} sequences but y has {len(y_encoded)} entries."
             )
+        self._check_targets_match(sequences, y_encoded)
         seed = self._seed(continuing)
         validation_indices = None
         if self.early_stopping and not incremental:
@@ -172,6 +185,7 @@ class BaseRecurrent(BaseEstimator):
             self.n_features_in_ = sequences.n_features
         with seeded(seed, self.device):
             criterion, criterion_kwargs = self._criterion(y_encoded)
+            module, module_kwargs = self._module()
             net = make_net(
                 self,
                 n_features=self.n_features_in_,
@@ -179,6 +193,8 @@ class BaseRecurrent(BaseEstimator):
                 backend=self._backend(self.batch_size, traits),
                 criterion=criterion,
                 criterion_kwargs=criterion_kwargs,
+                module=module,
+                module_kwargs=module_kwargs,
             )
             # Continuing rebuilds the net from the current hyperparameters (a new
             # learning rate or clipping takes effect) and carries over the weights,
@@ -190,6 +206,7 @@ class BaseRecurrent(BaseEstimator):
                 y_encoded,
                 epochs=1 if incremental else self.max_iter,
                 validation_indices=validation_indices,
+                per_step=self._per_step_targets,
             )
         history = self.net_.history
         self.history_ = history

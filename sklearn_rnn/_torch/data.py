@@ -21,13 +21,17 @@ class SequenceDataset(torch.utils.data.Dataset):
         Validated sequences (``padded`` is shared, not copied).
     y : ndarray or None
         Targets, one per sequence; None at prediction time.
+    per_step : bool, default=False
+        Whether ``y`` has a target per time step, ``(N, T_max, ...)`` padded
+        like the sequences; a batch's targets are then trimmed to its length.
     """
 
-    def __init__(self, sequences, y=None):
+    def __init__(self, sequences, y=None, per_step=False):
         self.padded = torch.from_numpy(sequences.padded)  # (N, T_max, F)
         self.lengths_np = sequences.lengths
         self.lengths = torch.from_numpy(sequences.lengths)  # (N,)
         self.y = None if y is None else torch.from_numpy(np.ascontiguousarray(y))
+        self.per_step = per_step
 
     def __len__(self):
         return len(self.lengths)
@@ -38,6 +42,8 @@ class SequenceDataset(torch.utils.data.Dataset):
         x = self.padded[indices, : int(lengths.max())]  # (B, T_batch, F)
         # skorch expects a target even at prediction time; a dummy costs nothing.
         y = self.y[indices] if self.y is not None else torch.zeros(len(indices))
+        if self.per_step and self.y is not None:
+            y = y[:, : x.shape[1]]  # (B, T_batch, ...)
         return {"x": x, "lengths": lengths}, y
 
     def subset(self, indices):
@@ -48,6 +54,9 @@ class SequenceDataset(torch.utils.data.Dataset):
         new.lengths_np = new.lengths.numpy()
         new.padded = self.padded[index, : int(new.lengths.max())]
         new.y = None if self.y is None else self.y[index]
+        new.per_step = self.per_step
+        if new.per_step and new.y is not None:
+            new.y = new.y[:, : new.padded.shape[1]]
         return new
 
 

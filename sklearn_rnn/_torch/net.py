@@ -110,10 +110,24 @@ def flushed_denormals():
             torch.set_flush_denormal(False)
 
 
-def make_net(estimator, *, n_features, n_outputs, backend, criterion, criterion_kwargs=None):
+def make_net(
+    estimator,
+    *,
+    n_features,
+    n_outputs,
+    backend,
+    criterion,
+    criterion_kwargs=None,
+    module=ManyToOneNetwork,
+    module_kwargs=None,
+):
     """The skorch net for ``estimator``'s hyperparameters (not yet initialised).
 
     ``backend`` is the resolved backend, ``"torch"`` or ``"numba"``.
+    ``module`` is the network class; it takes the keyword arguments of
+    :class:`ManyToOneNetwork` (``input_size``, ``output_size``, ``hidden_size``,
+    ``num_layers``, ``cell``, ``bidirectional``, ``dropout``, ``backend``)
+    and ``module_kwargs``, and must have an ``encoder`` and ``hyperparameters``.
     """
     optimizer = estimator.optimizer
     if isinstance(optimizer, str):
@@ -137,7 +151,8 @@ def make_net(estimator, *, n_features, n_outputs, backend, criterion, criterion_
         )
     callbacks.extend(estimator.callbacks or [])
     return NeuralNet(
-        module=ManyToOneNetwork,
+        module=module,
+        **{f"module__{k}": v for k, v in (module_kwargs or {}).items()},
         module__input_size=n_features,
         module__output_size=n_outputs,
         module__hidden_size=estimator.hidden_size,
@@ -181,13 +196,14 @@ def continue_training(old, new):
     return new
 
 
-def train(net, sequences, y, *, epochs, validation_indices=None):
+def train(net, sequences, y, *, epochs, validation_indices=None, per_step=False):
     """Train ``net`` for up to ``epochs`` epochs, holding out ``validation_indices``.
 
-    Returns whether training stopped before ``epochs`` because the monitored
-    loss stopped improving.
+    ``per_step`` says that ``y`` holds a target per time step, padded like
+    the sequences (``(n_samples, max_length, ...)``). Returns whether training
+    stopped before ``epochs`` because the monitored loss stopped improving.
     """
-    dataset = SequenceDataset(sequences, y)
+    dataset = SequenceDataset(sequences, y, per_step=per_step)
     if validation_indices is not None:
         train_mask = np.ones(len(dataset), dtype=bool)
         train_mask[validation_indices] = False
@@ -204,6 +220,9 @@ def train(net, sequences, y, *, epochs, validation_indices=None):
 
 def predict_outputs(net, sequences, backend):
     """Raw module outputs, ``(n_samples, n_outputs)`` float array, without skorch.
+
+    A module with an output per time step gives ``(n_samples, max_length,
+    n_outputs)``, zero after each sequence's length.
 
     skorch's ``predict`` builds a DataLoader and concatenates batches, which
     cost more than the forward pass for a single short sequence (2.3x against
@@ -230,8 +249,14 @@ def predict_outputs(net, sequences, backend):
         outputs = None
         for indices in length_batches(sequences.lengths, PREDICT_BATCH_SIZE, shuffle=False):
             batch_lengths = lengths[indices]  # (B,)
-            out = run(padded[indices, : int(batch_lengths.max())], batch_lengths)  # (B, n_outputs)
+            out = run(padded[indices, : int(batch_lengths.max())], batch_lengths)  # (B, [T_b,] C)
             if outputs is None:
-                outputs = np.empty((len(lengths), out.shape[1]), dtype=out.dtype)
-            outputs[indices] = out
+                shape = (len(lengths),) + out.shape[1:]
+                if out.ndim == 3:  # per step: (N, T_max, C), zero past each length
+                    shape = (len(lengths), padded.shape[1], out.shape[2])
+                outputs = np.zeros(shape, dtype=out.dtype)
+            if out.ndim == 3:
+                outputs[indices, : out.shape[1]] = out
+            else:
+                outputs[indices] = out
         return outputs
