@@ -7,6 +7,7 @@ they are fitted.
 from ._estimators import (
     BiRNNClassifier,
     BiRNNRegressor,
+    CharLanguageModel,
     GRUClassifier,
     GRURegressor,
     LSTMClassifier,
@@ -25,6 +26,7 @@ __version__ = "0.1.0.dev0"
 __all__ = [
     "BiRNNClassifier",
     "BiRNNRegressor",
+    "CharLanguageModel",
     "GRUClassifier",
     "GRURegressor",
     "LSTMClassifier",

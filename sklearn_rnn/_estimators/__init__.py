@@ -1,6 +1,7 @@
 """The recurrent estimators; torch-free at import time."""
 
 from ._classifier import RecurrentClassifier
+from ._language_model import CharLanguageModel
 from ._presets import (
     BiRNNClassifier,
     BiRNNRegressor,
@@ -16,6 +17,7 @@ from ._regressor import RecurrentRegressor
 __all__ = [
     "BiRNNClassifier",
     "BiRNNRegressor",
+    "CharLanguageModel",
     "GRUClassifier",
     "GRURegressor",
     "LSTMClassifier",

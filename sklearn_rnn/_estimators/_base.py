@@ -130,6 +130,31 @@ class BaseRecurrent(BaseEstimator):
     def _check_targets_match(self, sequences, y_encoded):
         """Hook: per-step estimators check each target sequence's length here."""
 
+    def _training_data(self, X, y, *, continuing, classes=None):
+        """Validated ``(sequences, y_encoded)`` for training; sets ``n_features_in_``.
+
+        Estimators whose ``X`` is not numeric sequences (text) override this.
+        """
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y is None."
+            )
+        sequences = check_sequences(X, n_features=self.n_features_in_ if continuing else None)
+        y_encoded = self._encode_targets(y, reset=not continuing, classes=classes)
+        if len(y_encoded) != sequences.n_samples:
+            raise ValueError(
+                "Found input variables with inconsistent numbers of samples: X has "
+                f"{sequences.n_samples} sequences but y has {len(y_encoded)} entries."
+            )
+        self._check_targets_match(sequences, y_encoded)
+        if not continuing:
+            self.n_features_in_ = sequences.n_features
+        return sequences, y_encoded
+
+    def _n_inputs(self):
+        """The network's ``input_size``."""
+        return self.n_features_in_
+
     # --- fitting --------------------------------------------------------------
 
     def _check_device(self, traits):
@@ -160,35 +185,22 @@ class BaseRecurrent(BaseEstimator):
         """Fit from scratch, or continue training the current weights."""
         from .._torch.net import continue_training, make_net, seeded, train
 
-        if y is None:
-            raise ValueError(
-                f"{type(self).__name__} requires y to be passed, but the target y is None."
-            )
         traits = self._cell_traits(fitted=False)  # also checks the cell: clear errors first
         self._check_device(traits)
         continuing = (incremental or self.warm_start) and hasattr(self, "net_")
         if continuing:
             self._check_architecture_unchanged()
-        sequences = check_sequences(X, n_features=self.n_features_in_ if continuing else None)
-        y_encoded = self._encode_targets(y, reset=not continuing, classes=classes)
-        if len(y_encoded) != sequences.n_samples:
-            raise ValueError(
-                "Found input variables with inconsistent numbers of samples: X has "
-                f"{sequences.n_samples} sequences but y has {len(y_encoded)} entries."
-            )
-        self._check_targets_match(sequences, y_encoded)
+        sequences, y_encoded = self._training_data(X, y, continuing=continuing, classes=classes)
         seed = self._seed(continuing)
         validation_indices = None
         if self.early_stopping and not incremental:
             validation_indices = self._validation_indices(y_encoded, seed)
-        if not continuing:
-            self.n_features_in_ = sequences.n_features
         with seeded(seed, self.device):
             criterion, criterion_kwargs = self._criterion(y_encoded)
             module, module_kwargs = self._module()
             net = make_net(
                 self,
-                n_features=self.n_features_in_,
+                n_features=self._n_inputs(),
                 n_outputs=self._n_outputs(),
                 backend=self._backend(self.batch_size, traits),
                 criterion=criterion,
