@@ -19,7 +19,8 @@ from ._estimators import (
 )
 from ._predictor import load_predictor
 from .cells import available_cells, get_cell, register_cell
-from .preprocessing import SequencePadder, SequenceScaler
+from .forecasting import RNNForecaster, SeasonalNaiveForecaster
+from .preprocessing import SequencePadder, SequenceScaler, SlidingWindows, make_windows
 
 __version__ = "0.1.0.dev0"
 
@@ -32,13 +33,17 @@ __all__ = [
     "LSTMClassifier",
     "LSTMRegressor",
     "RNNClassifier",
+    "RNNForecaster",
     "RNNRegressor",
     "RecurrentClassifier",
     "RecurrentRegressor",
+    "SeasonalNaiveForecaster",
     "SequencePadder",
     "SequenceScaler",
+    "SlidingWindows",
     "available_cells",
     "get_cell",
     "load_predictor",
+    "make_windows",
     "register_cell",
 ]

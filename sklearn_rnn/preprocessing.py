@@ -1,4 +1,4 @@
-"""Transformers for sequences: scaling and fixed-length padding.
+"""Transformers for sequences: scaling, fixed-length padding, windows of a series.
 
 scikit-learn's own scalers reject 3-D and ragged input, and a
 ``StandardScaler`` applied to a 2-D ``(n_samples, n_timesteps)`` array would
@@ -22,8 +22,9 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._sequence import to_format
 from ._validation import Sequences, check_sequences
+from ._windows import SlidingWindows, make_windows
 
-__all__ = ["SequencePadder", "SequenceScaler"]
+__all__ = ["SequencePadder", "SequenceScaler", "SlidingWindows", "make_windows"]
 
 
 def _real_steps(sequences):

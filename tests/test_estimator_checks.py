@@ -37,6 +37,10 @@ EXPECTED_FAILED_CHECKS = {
     "test_estimators.py)",
     "check_estimators_empty_data_messages": "an (n, 0) array is sequences of 0 time "
     "steps, and the error says so instead of '0 feature(s)'",
+    # transform (the final hidden state) makes the many-to-one estimators transformers.
+    "check_transformer_general": _TWO_D_IS_TIME + " (fails only at its final "
+    "'different number of features in transform' step; fit_transform against "
+    "fit().transform and repeated fits pass before it, see test_transform.py)",
 }
 
 

@@ -321,6 +321,15 @@ class BaseRecurrent(BaseEstimator):
         backend = self._backend(min(sequences.n_samples, PREDICT_BATCH_SIZE))
         return predict_outputs(self.net_, sequences, backend)
 
+    def _final_states(self, X):
+        """Each sequence's final state, ``(n_samples, D*hidden_size)``: what the head reads."""
+        from .._torch.net import PREDICT_BATCH_SIZE, encode_outputs
+
+        check_is_fitted(self)
+        sequences = check_sequences(X, n_features=self.n_features_in_)
+        backend = self._backend(min(sequences.n_samples, PREDICT_BATCH_SIZE))
+        return encode_outputs(self.net_, sequences, backend)
+
     # --- streaming -------------------------------------------------------------
 
     def init_state(self, n_streams=1):

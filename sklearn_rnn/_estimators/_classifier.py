@@ -9,6 +9,7 @@ from sklearn.utils.validation import column_or_1d
 
 from . import _docs
 from ._base import BaseRecurrent
+from ._embedding import FinalStateMixin
 
 _DOC = """Recurrent neural network classifier: one label per sequence.
 
@@ -56,7 +57,7 @@ _DOC = """Recurrent neural network classifier: one label per sequence.
     """
 
 
-class RecurrentClassifier(ClassifierMixin, BaseRecurrent):
+class RecurrentClassifier(ClassifierMixin, FinalStateMixin, BaseRecurrent):
     __doc__ = _DOC.format(
         name="RecurrentClassifier",
         architecture=_docs.ARCHITECTURE.format(cell="lstm", bidirectional="False"),

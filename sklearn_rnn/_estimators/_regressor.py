@@ -5,6 +5,7 @@ from sklearn.base import RegressorMixin, _fit_context
 
 from . import _docs
 from ._base import BaseRecurrent
+from ._embedding import FinalStateMixin
 
 _DOC = """Recurrent neural network regressor: one value or vector per sequence.
 
@@ -50,7 +51,7 @@ _DOC = """Recurrent neural network regressor: one value or vector per sequence.
     """
 
 
-class RecurrentRegressor(RegressorMixin, BaseRecurrent):
+class RecurrentRegressor(RegressorMixin, FinalStateMixin, BaseRecurrent):
     __doc__ = _DOC.format(
         name="RecurrentRegressor",
         architecture=_docs.ARCHITECTURE.format(cell="lstm", bidirectional="False"),

@@ -218,11 +218,13 @@ def train(net, sequences, y, *, epochs, validation_indices=None, per_step=False)
     return dict(net.callbacks_)["early_stopping"].stopped_
 
 
-def predict_outputs(net, sequences, backend):
+def predict_outputs(net, sequences, backend, forward=None):
     """Raw module outputs, ``(n_samples, n_outputs)`` float array, without skorch.
 
     A module with an output per time step gives ``(n_samples, max_length,
-    n_outputs)``, zero after each sequence's length.
+    n_outputs)``, zero after each sequence's length. ``forward(module, x,
+    lengths)``, if given, replaces the module's own forward pass (see
+    :func:`encode_outputs`).
 
     skorch's ``predict`` builds a DataLoader and concatenates batches, which
     cost more than the forward pass for a single short sequence (2.3x against
@@ -238,7 +240,7 @@ def predict_outputs(net, sequences, backend):
     def run(x, lengths):  # x: (B, T, F), lengths: (B,)
         if not on_cpu:
             x, lengths = x.to(net.device), lengths.to(net.device)
-        out = module(x, lengths)  # (B, n_outputs)
+        out = module(x, lengths) if forward is None else forward(module, x, lengths)  # (B, C)
         return (out if on_cpu else out.cpu()).numpy()
 
     padded = torch.from_numpy(sequences.padded)  # (N, T_max, F)
@@ -260,3 +262,17 @@ def predict_outputs(net, sequences, backend):
             else:
                 outputs[indices] = out
         return outputs
+
+
+def _final_state(module, x, lengths):
+    outputs = module.encoder(x, lengths)  # (B, T, D*H)
+    return module.encoder.final_state(outputs, lengths)  # (B, D*H)
+
+
+def encode_outputs(net, sequences, backend):
+    """Each sequence's final state, ``(n_samples, D*hidden_size)``: what the head reads.
+
+    Batched like :func:`predict_outputs`; for a bidirectional encoder, the
+    forward direction's last real step next to the reverse direction's step 0.
+    """
+    return predict_outputs(net, sequences, backend, forward=_final_state)
