@@ -17,6 +17,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._backend import BACKENDS, resolve_backend, resolve_streaming_backend
 from .._validation import check_sequences
+from ..exceptions import TrainingDivergedError
 
 OPTIMIZER_NAMES = ("adam", "adamw", "sgd", "rmsprop")
 
@@ -212,23 +213,20 @@ class BaseRecurrent(BaseEstimator):
             # learning rate or clipping takes effect) and carries over the weights,
             # the optimizer state and the history.
             self.net_ = continue_training(self.net_, net) if continuing else net.initialize()
-            stopped_early = train(
-                self.net_,
-                sequences,
-                y_encoded,
-                epochs=1 if incremental else self.max_iter,
-                validation_indices=validation_indices,
-                per_step=self._per_step_targets,
-            )
-        history = self.net_.history
-        self.history_ = history
-        self.n_iter_ = len(history)
-        self.loss_curve_ = list(history[:, "train_loss"])
-        self.validation_loss_curve_ = (
-            [epoch.get("valid_loss", np.nan) for epoch in history]
-            if self.early_stopping
-            else None
-        )
+            try:
+                stopped_early = train(
+                    self.net_,
+                    sequences,
+                    y_encoded,
+                    epochs=1 if incremental else self.max_iter,
+                    validation_indices=validation_indices,
+                    per_step=self._per_step_targets,
+                )
+            except TrainingDivergedError:
+                # Usable with the weights kept by the guard: record what was trained.
+                self._record_history(partial_epoch=True)
+                raise
+        self._record_history()
         if not incremental and not stopped_early:
             warnings.warn(
                 f"{type(self).__name__}: maximum iterations ({self.max_iter}) reached and "
@@ -236,6 +234,24 @@ class BaseRecurrent(BaseEstimator):
                 ConvergenceWarning,
             )
         return self
+
+    def _record_history(self, partial_epoch=False):
+        """The fitted attributes that describe training, from the net's history.
+
+        ``partial_epoch``: the last history row is an epoch that did not
+        complete (training diverged in it) and is dropped.
+        """
+        history = self.net_.history
+        if partial_epoch and len(history):
+            del history[-1]  # skorch's History is a list of epochs
+        self.history_ = history
+        self.n_iter_ = len(history)
+        self.loss_curve_ = [epoch["train_loss"] for epoch in history]
+        self.validation_loss_curve_ = (
+            [epoch.get("valid_loss", np.nan) for epoch in history]
+            if self.early_stopping
+            else None
+        )
 
     def _cell_traits(self, fitted=True):
         """``(layer, has_kernels)`` of the cell: its built-in layer name (or None) and

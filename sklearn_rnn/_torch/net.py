@@ -6,11 +6,12 @@ from copy import deepcopy
 import numpy as np
 import torch
 from skorch import NeuralNet
-from skorch.callbacks import Callback, GradientNormClipping
+from skorch.callbacks import Callback
 from skorch.helper import predefined_split
 from skorch.utils import noop
 
 from .._sequence import length_batches
+from .callbacks import GradientGuard
 from .data import LengthBatchIterator, SequenceDataset
 from .modules import ManyToOneNetwork
 
@@ -145,10 +146,9 @@ def make_net(
             ),
         )
     ]
-    if estimator.clip_grad_norm is not None:
-        callbacks.append(
-            ("clip_grad_norm", GradientNormClipping(gradient_clip_value=estimator.clip_grad_norm))
-        )
+    # Always installed: clipping (when clip_grad_norm is set) and the stop on a
+    # non-finite loss or gradient share one norm computation.
+    callbacks.append(("gradient_guard", GradientGuard(max_norm=estimator.clip_grad_norm)))
     callbacks.extend(estimator.callbacks or [])
     return NeuralNet(
         module=module,
