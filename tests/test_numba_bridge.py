@@ -80,7 +80,7 @@ def test_numba_reverse_direction_is_the_forward_pass_on_the_reversed_sequence(ce
         out = encoder(x, lengths_t)  # (B, T, 2H)
         for b, n in enumerate(lengths):
             reversed_x = x[b : b + 1, :n].flip(1).contiguous()  # (1, n, F)
-            alone = numba_layer(encoder.layers[0][1], cell, reversed_x, torch.tensor([n]))
+            alone = numba_layer(encoder.layers[0][1], cell, reversed_x, torch.tensor([n]))[0]
             torch.testing.assert_close(out[b, :n, 4:], alone[0].flip(0), rtol=1e-10, atol=1e-12)
 
 

@@ -43,6 +43,7 @@ class BaseRecurrent(BaseEstimator):
         "optimizer": [StrOptions(set(OPTIMIZER_NAMES)), callable],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
         "clip_grad_norm": [Interval(Real, 0, None, closed="neither"), None],
+        "tbptt_steps": [Interval(Integral, 1, None, closed="left"), None],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
@@ -69,6 +70,7 @@ class BaseRecurrent(BaseEstimator):
         optimizer="adam",
         weight_decay=0.0,
         clip_grad_norm=5.0,
+        tbptt_steps=None,
         early_stopping=False,
         validation_fraction=0.1,
         n_iter_no_change=10,
@@ -91,6 +93,7 @@ class BaseRecurrent(BaseEstimator):
         self.optimizer = optimizer
         self.weight_decay = weight_decay
         self.clip_grad_norm = clip_grad_norm
+        self.tbptt_steps = tbptt_steps
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
@@ -188,6 +191,12 @@ class BaseRecurrent(BaseEstimator):
 
         traits = self._cell_traits(fitted=False)  # also checks the cell: clear errors first
         self._check_device(traits)
+        if self.tbptt_steps is not None and self.bidirectional:
+            raise ValueError(
+                f"tbptt_steps={self.tbptt_steps} needs a unidirectional network: truncated "
+                "BPTT carries the state forward in time, and a bidirectional layer also reads "
+                "each sequence from its end. Set bidirectional=False or tbptt_steps=None."
+            )
         continuing = (incremental or self.warm_start) and hasattr(self, "net_")
         if continuing:
             self._check_architecture_unchanged()
@@ -208,6 +217,7 @@ class BaseRecurrent(BaseEstimator):
                 criterion_kwargs=criterion_kwargs,
                 module=module,
                 module_kwargs=module_kwargs,
+                per_step=self._per_step_targets,
             )
             # Continuing rebuilds the net from the current hyperparameters (a new
             # learning rate or clipping takes effect) and carries over the weights,

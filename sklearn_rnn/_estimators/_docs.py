@@ -47,6 +47,16 @@ max_iter : int, default=100
         Maximum norm of the gradient of all weights; larger gradients are
         rescaled (guards against exploding gradients). None disables clipping.
 
+    tbptt_steps : int or None, default=None
+        Truncated backpropagation through time: None backpropagates through
+        whole sequences; ``k`` cuts each batch into chunks of ``k`` steps,
+        carries the state from chunk to chunk without its gradient, and
+        updates the weights after every chunk with a loss (for one output
+        per sequence, the chunks where sequences end). Memory then grows with
+        ``k``, not with the sequence length; ``k`` at least the longest
+        length gives exactly the updates of full backpropagation.
+        Unidirectional networks only.
+
     early_stopping : bool, default=False
         If True, hold out ``validation_fraction`` of the training sequences,
         stop when the validation loss has not improved by ``tol`` for

@@ -62,10 +62,12 @@ class CharLanguageModel(BaseRecurrent):
     learning_rate : float, default=3e-3
         Learning rate of the optimizer.
 
-    optimizer, weight_decay, clip_grad_norm, early_stopping, \
+    optimizer, weight_decay, clip_grad_norm, tbptt_steps, early_stopping, \
 validation_fraction, n_iter_no_change, tol, warm_start
         As in :class:`RecurrentClassifier`; the validation split holds out
-        chunks, and ``warm_start`` keeps the fitted vocabulary.
+        chunks, ``warm_start`` keeps the fitted vocabulary, and
+        ``tbptt_steps`` cuts each ``seq_length`` chunk further for the
+        updates, carrying the state across.
 
     {runtime}
 
@@ -140,6 +142,7 @@ validation_fraction, n_iter_no_change, tol, warm_start
         optimizer="adam",
         weight_decay=0.0,
         clip_grad_norm=5.0,
+        tbptt_steps=None,
         early_stopping=False,
         validation_fraction=0.1,
         n_iter_no_change=10,
@@ -164,6 +167,7 @@ validation_fraction, n_iter_no_change, tol, warm_start
         self.optimizer = optimizer
         self.weight_decay = weight_decay
         self.clip_grad_norm = clip_grad_norm
+        self.tbptt_steps = tbptt_steps
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change

@@ -150,17 +150,22 @@ class CellLayer(nn.Module):
     def initial_state(self, batch_size, device, dtype):
         return initial_state(self.cell, batch_size, self.hidden_size, device, dtype)
 
-    def forward(self, x, lengths, backend="torch"):
-        """Outputs ``(B, T, H)`` of the layer over ``x`` (B, T, F), zero at padded steps."""
-        state = self.initial_state(x.shape[0], x.device, x.dtype)
+    def forward(self, x, lengths, backend="torch", state=None):
+        """The layer over ``x`` (B, T, F) from ``state`` (None: the cell's initial state).
+
+        Returns the outputs ``(B, T, H)``, zero at padded steps, and each
+        sequence's state after its own last step.
+        """
+        if state is None:
+            state = self.initial_state(x.shape[0], x.device, x.dtype)
         if backend == "numba":
             from .numba_bridge import kernel_layer
 
             return kernel_layer(self.cell, x, lengths, state, self.hidden_size)
         fused = getattr(self.cell, "forward_sequence", None)
         if fused is not None:
-            return fused(x, lengths, state)[0]
-        return step_loop(self.cell, x, lengths, state, self.hidden_size)[0]
+            return fused(x, lengths, state)
+        return step_loop(self.cell, x, lengths, state, self.hidden_size)
 
     def step(self, x_t, state):
         """One unmasked step of every row (streaming): ``(h_t, new_state)``."""

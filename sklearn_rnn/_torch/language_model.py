@@ -61,9 +61,13 @@ class LanguageModelNetwork(nn.Module):
         self.head = nn.Linear(hidden_size, output_size)
 
     def forward(self, x, lengths):
+        return self.forward_chunk(x, lengths, None)[0]  # (B, T, V) logits of the next id
+
+    def forward_chunk(self, x, lengths, state):
+        """Logits ``(B, T, V)`` over ``x`` from ``state``, and the state after it."""
         ids = x[:, :, 0].long()  # (B, T)
-        outputs = self.encoder(self.embedding(ids), lengths)  # (B, T, H)
-        return self.head(self.dropout(outputs))  # (B, T, V) logits of the next id
+        outputs, state = self.encoder(self.embedding(ids), lengths, state, return_state=True)
+        return self.head(self.dropout(outputs)), state  # (B, T, V)
 
 
 class StepCrossEntropy(nn.Module):

@@ -107,28 +107,54 @@ class RecurrentEncoder(nn.Module):
         )
         self.dropout = nn.Dropout(dropout)
 
-    def forward(self, x, lengths):
-        """Per-step outputs ``(B, T, output_size)``; steps past a length are junk."""
+    def forward(self, x, lengths, state=None, return_state=False):
+        """Per-step outputs ``(B, T, output_size)``; steps past a length are junk.
+
+        ``state`` (unidirectional only) is one initial state per layer, as
+        returned with ``return_state``, or None for the cells' initial states.
+        With ``return_state`` the state after the last step of ``x`` comes
+        back too, one per layer: a sequence's state after its own last step
+        when it runs to the end of ``x`` (what truncated BPTT carries to the
+        next chunk); for a shorter sequence it is undefined.
+        """
+        if state is not None and self.bidirectional:
+            raise ValueError(
+                "A bidirectional encoder cannot continue from a state: its reverse "
+                "direction reads each sequence from its end."
+            )
         index = reversal_index(lengths, x.shape[1]) if self.bidirectional else None
+        new_state = []
         for k, directions in enumerate(self.layers):
             if k > 0:
                 x = self.dropout(x)
-            outputs = [self._run(directions[0], x, lengths)]  # (B, T, H)
+            out, final = self._run(directions[0], x, lengths, None if state is None else state[k])
+            new_state.append(final)
+            outputs = [out]  # (B, T, H)
             if self.bidirectional:
-                backward = self._run(directions[1], reverse_within_lengths(x, index), lengths)
+                backward, _ = self._run(directions[1], reverse_within_lengths(x, index), lengths)
                 outputs.append(reverse_within_lengths(backward, index))
             x = torch.cat(outputs, dim=2) if self.bidirectional else outputs[0]  # (B, T, D*H)
-        return x
+        return (x, new_state) if return_state else x
 
-    def _run(self, layer, x, lengths):
-        """One direction of one layer: ``(B, T, F)`` -> ``(B, T, H)``."""
+    def _run(self, layer, x, lengths, state=None):
+        """One direction of one layer: ``(B, T, F)`` -> ``(B, T, H)`` and its final state.
+
+        A built-in layer's state is a tuple of ``(B, H)`` tensors, ``(h,)`` or
+        ``(h, c)``; a plugin cell's is the cell's own.
+        """
         if self.layer_name is None:
-            return layer(x, lengths, self.backend)
+            return layer(x, lengths, self.backend, state)
         if self.backend == "numba":
             from .numba_bridge import numba_layer
 
-            return numba_layer(layer, self.layer_name, x, lengths)
-        return layer(x)[0]
+            return numba_layer(layer, self.layer_name, x, lengths, state)
+        hx = None
+        if state is not None:
+            hx = tuple(s.unsqueeze(0) for s in state)  # each (1, B, H)
+            hx = hx if self.layer_name == "lstm" else hx[0]
+        out, final = layer(x, hx)  # (B, T, H); final at step T
+        final = final if isinstance(final, tuple) else (final,)
+        return out, tuple(s[0] for s in final)
 
     def final_state(self, outputs, lengths):
         """The representation of each whole sequence, ``(B, output_size)``.
@@ -176,3 +202,10 @@ class ManyToOneNetwork(nn.Module):
         outputs = self.encoder(x, lengths)  # (B, T, D*H)
         final = self.encoder.final_state(outputs, lengths)  # (B, D*H)
         return self.head(self.dropout(final))  # (B, output_size)
+
+    def forward_chunk(self, x, lengths, state):
+        """One chunk of truncated BPTT: the head on each sequence's last step within
+        ``x`` (B, T_chunk, F), and the state after the chunk."""
+        outputs, state = self.encoder(x, lengths, state, return_state=True)  # (B, T, H)
+        final = self.encoder.final_state(outputs, lengths)  # (B, H)
+        return self.head(self.dropout(final)), state  # (B, output_size)

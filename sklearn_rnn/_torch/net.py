@@ -79,6 +79,32 @@ class StopWhenNoImprovement(Callback):
         return {**self.__dict__, "best_weights_": None}
 
 
+class RecurrentNet(NeuralNet):
+    """skorch's ``NeuralNet`` with truncated backpropagation through time.
+
+    Parameters
+    ----------
+    tbptt_steps : int or None
+        Chunk length of truncated BPTT (see :mod:`.tbptt`); None trains on
+        whole sequences.
+    per_step : bool
+        Whether the module predicts every step (targets ``(B, T, ...)``) rather
+        than one output per sequence.
+    """
+
+    def __init__(self, *args, tbptt_steps=None, per_step=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.tbptt_steps = tbptt_steps
+        self.per_step = per_step
+
+    def train_step(self, batch, **fit_params):
+        if self.tbptt_steps is None:
+            return super().train_step(batch, **fit_params)
+        from .tbptt import truncated_bptt_step
+
+        return truncated_bptt_step(self, batch, self.tbptt_steps, self.per_step)
+
+
 @contextmanager
 def seeded(seed, device):
     """Run torch with its global generators seeded, restoring them afterwards.
@@ -121,6 +147,7 @@ def make_net(
     criterion_kwargs=None,
     module=ManyToOneNetwork,
     module_kwargs=None,
+    per_step=False,
 ):
     """The skorch net for ``estimator``'s hyperparameters (not yet initialised).
 
@@ -150,7 +177,9 @@ def make_net(
     # non-finite loss or gradient share one norm computation.
     callbacks.append(("gradient_guard", GradientGuard(max_norm=estimator.clip_grad_norm)))
     callbacks.extend(estimator.callbacks or [])
-    return NeuralNet(
+    return RecurrentNet(
+        tbptt_steps=getattr(estimator, "tbptt_steps", None),
+        per_step=per_step,
         module=module,
         **{f"module__{k}": v for k, v in (module_kwargs or {}).items()},
         module__input_size=n_features,

@@ -12,10 +12,15 @@ from .export import WEIGHT_NAMES
 
 
 class NumbaLayerFunction(torch.autograd.Function):
-    """``output (B, T, H) = layer(x (B, T, F))`` over a zero-padded batch with lengths."""
+    """``output (B, T, H), *final_state = layer(x (B, T, F), *initial_state)`` over a padded batch.
+
+    Without an initial state it starts from zeros. The final state is each
+    sequence's state after its own last step; gradients flow to the initial
+    state and from the final state (truncated BPTT carries it between chunks).
+    """
 
     @staticmethod
-    def forward(ctx, cell, x, lengths, weight_ih, weight_hh, bias_ih, bias_hh):
+    def forward(ctx, cell, x, lengths, weight_ih, weight_hh, bias_ih, bias_hh, *state):
         from .._numba import forward
 
         if x.device.type != "cpu":
@@ -23,22 +28,30 @@ class NumbaLayerFunction(torch.autograd.Function):
                 f"The numba backend runs on the CPU, but the data is on {x.device}; "
                 "use backend='torch' on a GPU."
             )
+        ctx.set_materialize_grads(False)
         weights = tuple(w.detach().numpy() for w in (weight_ih, weight_hh, bias_ih, bias_hh))
         result = forward(
             cell,
             x.detach().numpy(),
             lengths.numpy(),
             weights,
+            state=tuple(_numpy(s) for s in state) if state else None,
             save=any(ctx.needs_input_grad),
         )
         ctx.numba_saved = result.saved
-        return torch.from_numpy(result.output)  # (B, T, H), zero at padded steps
+        ctx.n_state = len(state)
+        # (B, T, H), zero at padded steps; then each (B, H) final-state array
+        return (torch.from_numpy(result.output), *(torch.from_numpy(s) for s in result.state))
 
     @staticmethod
-    def backward(ctx, grad_output):
+    def backward(ctx, grad_output, *grad_final):
         from .._numba import backward
 
-        grads = backward(ctx.numba_saved, grad_output.detach().contiguous().numpy())
+        grads = backward(
+            ctx.numba_saved,
+            None if grad_output is None else grad_output.detach().contiguous().numpy(),
+            tuple(None if g is None else _numpy(g) for g in grad_final),
+        )
         return (
             None,
             torch.from_numpy(grads.x),
@@ -47,13 +60,21 @@ class NumbaLayerFunction(torch.autograd.Function):
             torch.from_numpy(grads.weight_hh),
             torch.from_numpy(grads.bias_ih),
             torch.from_numpy(grads.bias_hh),
+            *(torch.from_numpy(g) for g in grads.state[: ctx.n_state]),
         )
 
 
-def numba_layer(layer, cell, x, lengths):
-    """Run the single-layer torch ``layer`` (nn.RNN/LSTM/GRU) through the kernels."""
+def numba_layer(layer, cell, x, lengths, state=None):
+    """Run the single-layer torch ``layer`` (nn.RNN/LSTM/GRU) through the kernels.
+
+    ``state`` is the initial state as a tuple of ``(B, H)`` tensors (``(h,)``
+    or ``(h, c)``), or None for zeros. Returns the outputs ``(B, T, H)`` and
+    the final state, a tuple of the same form.
+    """
     weights = [getattr(layer, f"{name}_l0") for name in WEIGHT_NAMES]
-    return NumbaLayerFunction.apply(cell, x.contiguous(), lengths, *weights)
+    leaves = () if state is None else tuple(s.contiguous() for s in state)
+    result = NumbaLayerFunction.apply(cell, x.contiguous(), lengths, *weights, *leaves)
+    return result[0], tuple(result[1:])
 
 
 def _numpy(tensor):
@@ -149,10 +170,12 @@ def cell_kernels(cell):
 
 
 def kernel_layer(cell, x, lengths, state, hidden_size):
-    """Outputs ``(B, T, H)`` of a protocol ``cell`` over ``x`` computed by its numba kernels."""
+    """Outputs ``(B, T, H)`` of a protocol ``cell`` over ``x`` computed by its numba kernels,
+    and the final state, in the structure of ``state``."""
     leaves = tuple(s.contiguous() for s in (state if isinstance(state, tuple) else (state,)))
     params = [p for _, p in cell.named_parameters()]
     result = KernelLayerFunction.apply(
         cell, cell_kernels(cell), hidden_size, len(leaves), x.contiguous(), lengths, *leaves, *params
     )
-    return result[0]
+    final = tuple(result[1:])
+    return result[0], final if isinstance(state, tuple) else final[0]
