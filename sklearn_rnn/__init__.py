@@ -20,6 +20,7 @@ from ._estimators import (
 from ._predictor import load_predictor
 from .cells import available_cells, get_cell, register_cell
 from .forecasting import RNNForecaster, SeasonalNaiveForecaster
+from .plotting import plot_gradient_flow, plot_learning_curve
 from .preprocessing import SequencePadder, SequenceScaler, SlidingWindows, make_windows
 
 __version__ = "0.1.0.dev0"
@@ -45,5 +46,7 @@ __all__ = [
     "get_cell",
     "load_predictor",
     "make_windows",
+    "plot_gradient_flow",
+    "plot_learning_curve",
     "register_cell",
 ]

@@ -44,6 +44,7 @@ class BaseRecurrent(BaseEstimator):
         "weight_decay": [Interval(Real, 0, None, closed="left")],
         "clip_grad_norm": [Interval(Real, 0, None, closed="neither"), None],
         "tbptt_steps": [Interval(Integral, 1, None, closed="left"), None],
+        "record_gradient_flow": [Interval(Integral, 1, None, closed="left"), None],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
@@ -71,6 +72,7 @@ class BaseRecurrent(BaseEstimator):
         weight_decay=0.0,
         clip_grad_norm=5.0,
         tbptt_steps=None,
+        record_gradient_flow=None,
         early_stopping=False,
         validation_fraction=0.1,
         n_iter_no_change=10,
@@ -94,6 +96,7 @@ class BaseRecurrent(BaseEstimator):
         self.weight_decay = weight_decay
         self.clip_grad_norm = clip_grad_norm
         self.tbptt_steps = tbptt_steps
+        self.record_gradient_flow = record_gradient_flow
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change

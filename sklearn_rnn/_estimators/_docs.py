@@ -57,6 +57,15 @@ max_iter : int, default=100
         length gives exactly the updates of full backpropagation.
         Unidirectional networks only.
 
+    record_gradient_flow : int or None, default=None
+        Gradient-flow diagnostics: with ``n``, every ``n``-th training batch
+        records the norm of the loss gradient with respect to the top
+        recurrent layer's input at each time step (the hidden states of the
+        layer below; the input features for one layer), counted back from
+        each sequence's end; each epoch's mean goes into ``history_`` under
+        ``"gradient_flow"`` (see :func:`sklearn_rnn.plot_gradient_flow`). It
+        shows gradients vanishing over time. None records nothing.
+
     early_stopping : bool, default=False
         If True, hold out ``validation_fraction`` of the training sequences,
         stop when the validation loss has not improved by ``tol`` for

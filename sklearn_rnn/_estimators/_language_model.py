@@ -62,7 +62,8 @@ class CharLanguageModel(BaseRecurrent):
     learning_rate : float, default=3e-3
         Learning rate of the optimizer.
 
-    optimizer, weight_decay, clip_grad_norm, tbptt_steps, early_stopping, \
+    optimizer, weight_decay, clip_grad_norm, tbptt_steps, record_gradient_flow, \
+early_stopping, \
 validation_fraction, n_iter_no_change, tol, warm_start
         As in :class:`RecurrentClassifier`; the validation split holds out
         chunks, ``warm_start`` keeps the fitted vocabulary, and
@@ -143,6 +144,7 @@ validation_fraction, n_iter_no_change, tol, warm_start
         weight_decay=0.0,
         clip_grad_norm=5.0,
         tbptt_steps=None,
+        record_gradient_flow=None,
         early_stopping=False,
         validation_fraction=0.1,
         n_iter_no_change=10,
@@ -168,6 +170,7 @@ validation_fraction, n_iter_no_change, tol, warm_start
         self.weight_decay = weight_decay
         self.clip_grad_norm = clip_grad_norm
         self.tbptt_steps = tbptt_steps
+        self.record_gradient_flow = record_gradient_flow
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change

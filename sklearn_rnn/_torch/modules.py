@@ -106,6 +106,10 @@ class RecurrentEncoder(nn.Module):
             for k in range(num_layers)
         )
         self.dropout = nn.Dropout(dropout)
+        # Set by the gradient-flow recorder for the batches it samples: the top
+        # layer's input then keeps its gradient (see callbacks.GradientFlowRecorder).
+        self.record_gradients = False
+        self.recorded = None
 
     def forward(self, x, lengths, state=None, return_state=False):
         """Per-step outputs ``(B, T, output_size)``; steps past a length are junk.
@@ -127,6 +131,8 @@ class RecurrentEncoder(nn.Module):
         for k, directions in enumerate(self.layers):
             if k > 0:
                 x = self.dropout(x)
+            if self.record_gradients and k == len(self.layers) - 1 and torch.is_grad_enabled():
+                x = self._recorded_input(x, lengths)
             out, final = self._run(directions[0], x, lengths, None if state is None else state[k])
             new_state.append(final)
             outputs = [out]  # (B, T, H)
@@ -135,6 +141,22 @@ class RecurrentEncoder(nn.Module):
                 outputs.append(reverse_within_lengths(backward, index))
             x = torch.cat(outputs, dim=2) if self.bidirectional else outputs[0]  # (B, T, D*H)
         return (x, new_state) if return_state else x
+
+    def _recorded_input(self, x, lengths):
+        """The top layer's input, made to keep its gradient (gradient-flow diagnostics).
+
+        A fused layer exposes no per-step hidden state; the gradient of the
+        loss with respect to the top layer's input at step ``t`` (the hidden
+        states of the layer below, or the data for one layer) is
+        ``W_ih^T`` times the error backpropagated to step ``t``, so it vanishes
+        exactly as that error does, and it is the same on every backend.
+        """
+        if x.requires_grad:
+            x.retain_grad()
+        else:
+            x = x.detach().requires_grad_(True)  # the data: a leaf of its own
+        self.recorded = (x, lengths)
+        return x
 
     def _run(self, layer, x, lengths, state=None):
         """One direction of one layer: ``(B, T, F)`` -> ``(B, T, H)`` and its final state.

@@ -11,7 +11,7 @@ from skorch.helper import predefined_split
 from skorch.utils import noop
 
 from .._sequence import length_batches
-from .callbacks import GradientGuard
+from .callbacks import GradientFlowRecorder, GradientGuard
 from .data import LengthBatchIterator, SequenceDataset
 from .modules import ManyToOneNetwork
 
@@ -176,6 +176,9 @@ def make_net(
     # Always installed: clipping (when clip_grad_norm is set) and the stop on a
     # non-finite loss or gradient share one norm computation.
     callbacks.append(("gradient_guard", GradientGuard(max_norm=estimator.clip_grad_norm)))
+    every = getattr(estimator, "record_gradient_flow", None)
+    if every is not None:
+        callbacks.append(("gradient_flow", GradientFlowRecorder(every)))
     callbacks.extend(estimator.callbacks or [])
     return RecurrentNet(
         tbptt_steps=getattr(estimator, "tbptt_steps", None),
