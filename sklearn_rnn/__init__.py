@@ -16,12 +16,20 @@ from ._estimators import (
     RecurrentRegressor,
     RNNClassifier,
     RNNRegressor,
+    SequenceTagger,
+    StepwiseRegressor,
 )
 from ._predictor import load_predictor
 from .cells import available_cells, get_cell, register_cell
 from .forecasting import RNNForecaster, SeasonalNaiveForecaster
 from .plotting import plot_gradient_flow, plot_learning_curve
-from .preprocessing import SequencePadder, SequenceScaler, SlidingWindows, make_windows
+from .preprocessing import (
+    CharOneHotEncoder,
+    SequencePadder,
+    SequenceScaler,
+    SlidingWindows,
+    make_windows,
+)
 
 __version__ = "0.1.0.dev0"
 
@@ -29,6 +37,7 @@ __all__ = [
     "BiRNNClassifier",
     "BiRNNRegressor",
     "CharLanguageModel",
+    "CharOneHotEncoder",
     "GRUClassifier",
     "GRURegressor",
     "LSTMClassifier",
@@ -41,7 +50,9 @@ __all__ = [
     "SeasonalNaiveForecaster",
     "SequencePadder",
     "SequenceScaler",
+    "SequenceTagger",
     "SlidingWindows",
+    "StepwiseRegressor",
     "available_cells",
     "get_cell",
     "load_predictor",

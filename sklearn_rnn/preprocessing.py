@@ -20,11 +20,18 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from ._char_encoder import CharOneHotEncoder
 from ._sequence import to_format
 from ._validation import Sequences, check_sequences
 from ._windows import SlidingWindows, make_windows
 
-__all__ = ["SequencePadder", "SequenceScaler", "SlidingWindows", "make_windows"]
+__all__ = [
+    "CharOneHotEncoder",
+    "SequencePadder",
+    "SequenceScaler",
+    "SlidingWindows",
+    "make_windows",
+]
 
 
 def _real_steps(sequences):

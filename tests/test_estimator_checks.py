@@ -10,8 +10,13 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import sklearn_rnn
 
+# The per-step estimators take a target per time step, which these checks never
+# generate: tests/test_tagger.py runs the checks on them, listing those that fail.
+PER_STEP = {"StepwiseRegressor"}
 ESTIMATOR_NAMES = sorted(
-    name for name in sklearn_rnn.__all__ if name.endswith(("Classifier", "Regressor"))
+    name
+    for name in sklearn_rnn.__all__
+    if name.endswith(("Classifier", "Regressor")) and name not in PER_STEP
 )
 
 # Small networks and a high learning rate: the checks fit a few hundred short

@@ -13,6 +13,8 @@ from ._presets import (
     RNNRegressor,
 )
 from ._regressor import RecurrentRegressor
+from ._stepwise_regressor import StepwiseRegressor
+from ._tagger import SequenceTagger
 
 __all__ = [
     "BiRNNClassifier",
@@ -26,4 +28,6 @@ __all__ = [
     "RNNRegressor",
     "RecurrentClassifier",
     "RecurrentRegressor",
+    "SequenceTagger",
+    "StepwiseRegressor",
 ]

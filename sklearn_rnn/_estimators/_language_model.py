@@ -196,7 +196,7 @@ validation_fraction, n_iter_no_change, tol, warm_start
         return len(self._vocabulary)
 
     def _criterion(self, y_encoded):
-        from .._torch.language_model import StepCrossEntropy
+        from .._torch.per_step import StepCrossEntropy
 
         return StepCrossEntropy, {}
 
@@ -215,7 +215,7 @@ validation_fraction, n_iter_no_change, tol, warm_start
         With ``chunk``, each text's (input, target) pairs are cut into pieces
         of at most ``chunk`` steps.
         """
-        from .._torch.language_model import IGNORE
+        from .._targets import IGNORE
 
         pieces = []
         for text in texts:

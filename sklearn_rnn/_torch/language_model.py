@@ -7,14 +7,11 @@ the network turns them back into integers and looks up their embeddings.
 """
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from .._sequence import length_batches
+from .._targets import IGNORE
 from .modules import RecurrentEncoder
-
-# Target id of padded steps: ignored by the loss and by the likelihood.
-IGNORE = -100
 
 
 class LanguageModelNetwork(nn.Module):
@@ -68,14 +65,6 @@ class LanguageModelNetwork(nn.Module):
         ids = x[:, :, 0].long()  # (B, T)
         outputs, state = self.encoder(self.embedding(ids), lengths, state, return_state=True)
         return self.head(self.dropout(outputs)), state  # (B, T, V)
-
-
-class StepCrossEntropy(nn.Module):
-    """Mean cross-entropy over the real steps of ``(B, T, C)`` logits; padded targets are ``IGNORE``."""
-
-    def forward(self, logits, target):
-        # cross_entropy takes the classes on axis 1: (B, C, T) against (B, T).
-        return F.cross_entropy(logits.transpose(1, 2), target.long(), ignore_index=IGNORE)
 
 
 def log_likelihood(module, sequences, targets, device, batch_size=64):

@@ -9,6 +9,7 @@ from ._loaders import load_japanese_vowels, load_ucr_uea
 from ._series import load_airline, load_sunspots
 from ._synthetic import make_adding_problem, make_copy_task
 from ._ts_format import load_ts_file
+from ._word_boundaries import make_word_boundaries
 
 __all__ = [
     "load_airline",
@@ -18,4 +19,5 @@ __all__ = [
     "load_ucr_uea",
     "make_adding_problem",
     "make_copy_task",
+    "make_word_boundaries",
 ]
