@@ -37,6 +37,8 @@ class BaseRecurrent(BaseEstimator):
         "num_layers": [Interval(Integral, 1, None, closed="left")],
         "bidirectional": ["boolean"],
         "dropout": [Interval(Real, 0, 1, closed="left")],
+        "orthogonal_init": ["boolean"],
+        "forget_bias": [Real, None],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
@@ -65,6 +67,8 @@ class BaseRecurrent(BaseEstimator):
         num_layers=1,
         bidirectional=False,
         dropout=0.0,
+        orthogonal_init=True,
+        forget_bias=1.0,
         max_iter=100,
         batch_size=32,
         learning_rate=1e-3,
@@ -89,6 +93,8 @@ class BaseRecurrent(BaseEstimator):
         self.num_layers = num_layers
         self.bidirectional = bidirectional
         self.dropout = dropout
+        self.orthogonal_init = orthogonal_init
+        self.forget_bias = forget_bias
         self.max_iter = max_iter
         self.batch_size = batch_size
         self.learning_rate = learning_rate
@@ -190,6 +196,7 @@ class BaseRecurrent(BaseEstimator):
 
     def _fit(self, X, y, *, incremental, classes=None):
         """Fit from scratch, or continue training the current weights."""
+        from .._torch.init import initialize_recurrent_weights
         from .._torch.net import continue_training, make_net, seeded, train
 
         traits = self._cell_traits(fitted=False)  # also checks the cell: clear errors first
@@ -225,7 +232,13 @@ class BaseRecurrent(BaseEstimator):
             # Continuing rebuilds the net from the current hyperparameters (a new
             # learning rate or clipping takes effect) and carries over the weights,
             # the optimizer state and the history.
-            self.net_ = continue_training(self.net_, net) if continuing else net.initialize()
+            if continuing:
+                self.net_ = continue_training(self.net_, net)
+            else:
+                self.net_ = net.initialize()
+                initialize_recurrent_weights(
+                    self.net_.module_, self.orthogonal_init, self.forget_bias
+                )
             try:
                 stopped_early = train(
                     self.net_,

@@ -22,7 +22,20 @@ cell : {{"rnn", "lstm", "gru"}}, default="{cell}"
 
     dropout : float, default=0.0
         Dropout probability on the inputs of every recurrent layer after the
-        first and on the sequence representation before the output layer."""
+        first and on the sequence representation before the output layer.
+
+    orthogonal_init : bool, default=True
+        Initialise each gate's recurrent weight matrix of the built-in cells
+        as a random orthogonal matrix, which keeps the norm of the backward
+        signal through time at initialisation. False keeps torch's uniform
+        initialisation. Plugin cells keep their own.
+
+    forget_bias : float or None, default=1.0
+        Initial bias of the LSTM forget gate (the input-to-hidden bias; the
+        hidden-to-hidden one starts at 0), so that the cell remembers by
+        default and gradients survive over long spans (Gers et al. 2000;
+        Jozefowicz et al. 2015). None keeps torch's initialisation. Only the
+        ``"lstm"`` cell has a forget gate."""
 
 TRAINING = """\
 max_iter : int, default=100

@@ -45,6 +45,12 @@ class CharLanguageModel(BaseRecurrent):
         Dropout on the inputs of every recurrent layer after the first and on
         the outputs before the prediction layer.
 
+    orthogonal_init : bool, default=True
+        Orthogonal initial recurrent weights for the built-in cells.
+
+    forget_bias : float or None, default=1.0
+        Initial LSTM forget-gate bias (None: torch's initialisation).
+
     seq_length : int, default=128
         Characters per training chunk: longer texts are cut into chunks.
 
@@ -135,6 +141,8 @@ validation_fraction, n_iter_no_change, tol, warm_start
         num_layers=1,
         embedding_dim=32,
         dropout=0.0,
+        orthogonal_init=True,
+        forget_bias=1.0,
         seq_length=128,
         min_frequency=2,
         max_iter=20,
@@ -161,6 +169,8 @@ validation_fraction, n_iter_no_change, tol, warm_start
         self.num_layers = num_layers
         self.embedding_dim = embedding_dim
         self.dropout = dropout
+        self.orthogonal_init = orthogonal_init
+        self.forget_bias = forget_bias
         self.seq_length = seq_length
         self.min_frequency = min_frequency
         self.max_iter = max_iter
