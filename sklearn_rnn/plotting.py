@@ -126,6 +126,6 @@ def plot_gradient_flow(estimator, *, epochs=(0, -1), ax=None, label=None):
         name = f"epoch {number}" if label is None else f"{label}, epoch {number}"
         ax.semilogy(np.arange(len(norms)), norms, label=name)
     ax.set_xlabel("steps before the end of the sequence")
-    ax.set_ylabel("mean ||dLoss / dh_t||")
+    ax.set_ylabel("mean gradient norm at the step")
     ax.legend()
     return ax
