@@ -39,6 +39,8 @@ class BaseRecurrent(BaseEstimator):
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "orthogonal_init": ["boolean"],
         "forget_bias": [Real, None],
+        "recurrent_dropout": [Interval(Real, 0, 1, closed="left")],
+        "layer_norm": ["boolean"],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
@@ -69,6 +71,8 @@ class BaseRecurrent(BaseEstimator):
         dropout=0.0,
         orthogonal_init=True,
         forget_bias=1.0,
+        recurrent_dropout=0.0,
+        layer_norm=False,
         max_iter=100,
         batch_size=32,
         learning_rate=1e-3,
@@ -95,6 +99,8 @@ class BaseRecurrent(BaseEstimator):
         self.dropout = dropout
         self.orthogonal_init = orthogonal_init
         self.forget_bias = forget_bias
+        self.recurrent_dropout = recurrent_dropout
+        self.layer_norm = layer_norm
         self.max_iter = max_iter
         self.batch_size = batch_size
         self.learning_rate = learning_rate
@@ -138,7 +144,14 @@ class BaseRecurrent(BaseEstimator):
         """The network class and its extra keyword arguments (see ``make_net``)."""
         from .._torch.modules import ManyToOneNetwork
 
-        return ManyToOneNetwork, {}
+        return ManyToOneNetwork, self._cell_options()
+
+    def _cell_options(self):
+        """The options of the built-in cells that the encoder's layers take."""
+        return {"recurrent_dropout": self.recurrent_dropout, "layer_norm": self.layer_norm}
+
+    def _regularized(self):
+        return self.recurrent_dropout > 0 or self.layer_norm
 
     def _check_targets_match(self, sequences, y_encoded):
         """Hook: per-step estimators check each target sequence's length here."""
@@ -296,6 +309,9 @@ class BaseRecurrent(BaseEstimator):
         from .._torch.modules import resolve_layer
 
         cell_cls, layer = resolve_layer(self.cell)
+        regularized = getattr(self, "recurrent_dropout", 0) > 0 or getattr(self, "layer_norm", False)
+        if layer is not None and regularized:
+            return None, False  # the regularised cells run in the step loop, without kernels
         return layer, layer is not None or getattr(cell_cls, "numba_kernels", None) is not None
 
     def _backend(self, batch_size=None, traits=None):

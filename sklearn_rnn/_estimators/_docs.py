@@ -35,7 +35,21 @@ cell : {{"rnn", "lstm", "gru"}}, default="{cell}"
         hidden-to-hidden one starts at 0), so that the cell remembers by
         default and gradients survive over long spans (Gers et al. 2000;
         Jozefowicz et al. 2015). None keeps torch's initialisation. Only the
-        ``"lstm"`` cell has a forget gate."""
+        ``"lstm"`` cell has a forget gate.
+
+    recurrent_dropout : float, default=0.0
+        Variational dropout on the hidden state of the built-in cells (Gal &
+        Ghahramani 2016): each sequence drops the same hidden units at every
+        step before the recurrent product, in training only. Unlike
+        ``dropout``, it regularises the recurrence itself.
+
+    layer_norm : bool, default=False
+        Layer normalisation inside the built-in cells (Ba et al. 2016): the
+        input and recurrent projections of each gate are normalised over the
+        units before the biases (and the LSTM cell state before its output
+        nonlinearity). Either option runs the cells in sklearn-rnn's step
+        loop instead of torch's fused layers (slower; no numba kernels, so
+        ``backend="auto"`` uses torch)."""
 
 TRAINING = """\
 max_iter : int, default=100

@@ -51,6 +51,12 @@ class CharLanguageModel(BaseRecurrent):
     forget_bias : float or None, default=1.0
         Initial LSTM forget-gate bias (None: torch's initialisation).
 
+    recurrent_dropout : float, default=0.0
+        Variational dropout on the hidden state (built-in cells).
+
+    layer_norm : bool, default=False
+        Layer normalisation inside the built-in cells.
+
     seq_length : int, default=128
         Characters per training chunk: longer texts are cut into chunks.
 
@@ -143,6 +149,8 @@ validation_fraction, n_iter_no_change, tol, warm_start
         dropout=0.0,
         orthogonal_init=True,
         forget_bias=1.0,
+        recurrent_dropout=0.0,
+        layer_norm=False,
         seq_length=128,
         min_frequency=2,
         max_iter=20,
@@ -171,6 +179,8 @@ validation_fraction, n_iter_no_change, tol, warm_start
         self.dropout = dropout
         self.orthogonal_init = orthogonal_init
         self.forget_bias = forget_bias
+        self.recurrent_dropout = recurrent_dropout
+        self.layer_norm = layer_norm
         self.seq_length = seq_length
         self.min_frequency = min_frequency
         self.max_iter = max_iter
@@ -197,7 +207,7 @@ validation_fraction, n_iter_no_change, tol, warm_start
     def _module(self):
         from .._torch.language_model import LanguageModelNetwork
 
-        return LanguageModelNetwork, {"embedding_dim": self.embedding_dim}
+        return LanguageModelNetwork, {"embedding_dim": self.embedding_dim, **self._cell_options()}
 
     def _n_inputs(self):
         return len(self._vocabulary)

@@ -44,6 +44,8 @@ class BasePerStep(BaseRecurrent):
         dropout=0.0,
         orthogonal_init=True,
         forget_bias=1.0,
+        recurrent_dropout=0.0,
+        layer_norm=False,
         max_iter=100,
         batch_size=32,
         learning_rate=1e-3,
@@ -71,6 +73,8 @@ class BasePerStep(BaseRecurrent):
             dropout=dropout,
             orthogonal_init=orthogonal_init,
             forget_bias=forget_bias,
+            recurrent_dropout=recurrent_dropout,
+            layer_norm=layer_norm,
             max_iter=max_iter,
             batch_size=batch_size,
             learning_rate=learning_rate,
@@ -96,7 +100,7 @@ class BasePerStep(BaseRecurrent):
     def _module(self):
         from .._torch.per_step import PerStepNetwork
 
-        return PerStepNetwork, {}
+        return PerStepNetwork, self._cell_options()
 
     def _check_targets_match(self, sequences, y_encoded):
         check_step_lengths(sequences.lengths, padded_lengths(y_encoded))

@@ -25,21 +25,33 @@ def initialize_recurrent_weights(module, orthogonal=True, forget_bias=1.0):
     made them.
     """
     for encoder in (m for m in module.modules() if isinstance(m, RecurrentEncoder)):
-        if encoder.layer_name is None:
-            continue
         for directions in encoder.layers:
             for layer in directions:
-                _initialize_layer(layer, orthogonal, forget_bias)
+                weights = _builtin_weights(layer)
+                if weights is not None:
+                    _initialize(*weights, orthogonal, forget_bias)
+
+
+def _builtin_weights(layer):
+    """``(weight_hh, bias_ih, bias_hh, hidden, is_lstm)`` of a built-in layer or regularised cell."""
+    from .cell_layer import CellLayer
+    from .regularized import RegularizedCell
+
+    if isinstance(layer, (nn.RNN, nn.LSTM, nn.GRU)):
+        return (layer.weight_hh_l0, layer.bias_ih_l0, layer.bias_hh_l0, layer.hidden_size,
+                isinstance(layer, nn.LSTM))
+    if isinstance(layer, CellLayer) and isinstance(layer.cell, RegularizedCell):
+        cell = layer.cell
+        return cell.weight_hh, cell.bias_ih, cell.bias_hh, cell.hidden_size, cell.kind == "lstm"
+    return None  # a plugin cell: its own initialisation
 
 
 @torch.no_grad()
-def _initialize_layer(layer, orthogonal, forget_bias):
-    hidden = layer.hidden_size
+def _initialize(weight_hh, bias_ih, bias_hh, hidden, is_lstm, orthogonal, forget_bias):
     if orthogonal:
-        weight = layer.weight_hh_l0  # (G*H, H)
-        for start in range(0, weight.shape[0], hidden):
-            nn.init.orthogonal_(weight[start : start + hidden])
-    if forget_bias is not None and isinstance(layer, nn.LSTM):
+        for start in range(0, weight_hh.shape[0], hidden):  # (G*H, H), gate by gate
+            nn.init.orthogonal_(weight_hh[start : start + hidden])
+    if forget_bias is not None and is_lstm:
         forget = slice(_FORGET_GATE * hidden, (_FORGET_GATE + 1) * hidden)
-        layer.bias_ih_l0[forget] = forget_bias
-        layer.bias_hh_l0[forget] = 0.0
+        bias_ih[forget] = forget_bias
+        bias_hh[forget] = 0.0

@@ -39,6 +39,7 @@ class LanguageModelNetwork(nn.Module):
         dropout=0.0,
         backend="torch",
         embedding_dim=32,
+        **cell_options,
     ):
         super().__init__()
         if bidirectional:  # a language model must not read the characters it predicts
@@ -49,10 +50,11 @@ class LanguageModelNetwork(nn.Module):
             num_layers=num_layers,
             bidirectional=False,
             embedding_dim=embedding_dim,
+            **cell_options,
         )
         self.embedding = nn.Embedding(input_size, embedding_dim)
         self.encoder = RecurrentEncoder(
-            embedding_dim, hidden_size, num_layers, cell, False, dropout, backend
+            embedding_dim, hidden_size, num_layers, cell, False, dropout, backend, **cell_options
         )
         self.dropout = nn.Dropout(dropout)
         self.head = nn.Linear(hidden_size, output_size)

@@ -75,13 +75,38 @@ class RecurrentEncoder(nn.Module):
         loop), or the numba kernels through an autograd bridge (CPU only).
         The weights are the same either way, so ``backend`` may be changed at
         any time.
+    recurrent_dropout : float, default=0.0
+        Variational dropout on the hidden state (built-in cells only).
+    layer_norm : bool, default=False
+        Layer normalisation inside the cell (built-in cells only). Either
+        option runs the built-in cell as a :class:`~.regularized.RegularizedCell`
+        in the masked step loop: torch's fused layers offer neither.
     """
 
     def __init__(
-        self, input_size, hidden_size, num_layers, cell, bidirectional, dropout, backend="torch"
+        self,
+        input_size,
+        hidden_size,
+        num_layers,
+        cell,
+        bidirectional,
+        dropout,
+        backend="torch",
+        recurrent_dropout=0.0,
+        layer_norm=False,
     ):
         super().__init__()
         cell_cls, self.layer_name = resolve_layer(cell)
+        if recurrent_dropout > 0 or layer_norm:
+            if self.layer_name is None:
+                raise ValueError(
+                    "recurrent_dropout and layer_norm are options of the built-in cells "
+                    f"'rnn', 'lstm' and 'gru'; the cell {cell!r} must provide its own."
+                )
+            from .regularized import RegularizedCellFactory
+
+            cell_cls = RegularizedCellFactory(self.layer_name, recurrent_dropout, layer_norm)
+            self.layer_name = None  # the step loop, not the fused layer
         if self.layer_name is not None:
             layer_type = RECURRENT_LAYERS[self.layer_name]
 
@@ -208,14 +233,20 @@ class ManyToOneNetwork(nn.Module):
         bidirectional=False,
         dropout=0.0,
         backend="torch",
+        **cell_options,
     ):
         super().__init__()
         # What continued training (warm_start, partial_fit) must not change.
         self.hyperparameters = dict(
-            cell=cell, hidden_size=hidden_size, num_layers=num_layers, bidirectional=bidirectional
+            cell=cell,
+            hidden_size=hidden_size,
+            num_layers=num_layers,
+            bidirectional=bidirectional,
+            **cell_options,  # recurrent_dropout, layer_norm: they change the layers
         )
         self.encoder = RecurrentEncoder(
-            input_size, hidden_size, num_layers, cell, bidirectional, dropout, backend
+            input_size, hidden_size, num_layers, cell, bidirectional, dropout, backend,
+            **cell_options,
         )
         self.dropout = nn.Dropout(dropout)
         self.head = nn.Linear(self.encoder.output_size, output_size)

@@ -33,14 +33,20 @@ class PerStepNetwork(nn.Module):
         bidirectional=True,
         dropout=0.0,
         backend="torch",
+        **cell_options,
     ):
         super().__init__()
         # What continued training (warm_start, partial_fit) must not change.
         self.hyperparameters = dict(
-            cell=cell, hidden_size=hidden_size, num_layers=num_layers, bidirectional=bidirectional
+            cell=cell,
+            hidden_size=hidden_size,
+            num_layers=num_layers,
+            bidirectional=bidirectional,
+            **cell_options,  # recurrent_dropout, layer_norm: they change the layers
         )
         self.encoder = RecurrentEncoder(
-            input_size, hidden_size, num_layers, cell, bidirectional, dropout, backend
+            input_size, hidden_size, num_layers, cell, bidirectional, dropout, backend,
+            **cell_options,
         )
         self.dropout = nn.Dropout(dropout)
         self.head = nn.Linear(self.encoder.output_size, output_size)
