@@ -1,6 +1,7 @@
 """The recurrent estimators; torch-free at import time."""
 
 from ._classifier import RecurrentClassifier
+from ._generator import SequenceGenerator
 from ._language_model import CharLanguageModel
 from ._presets import (
     BiRNNClassifier,
@@ -13,6 +14,7 @@ from ._presets import (
     RNNRegressor,
 )
 from ._regressor import RecurrentRegressor
+from ._seq2seq import Seq2SeqClassifier, Seq2SeqRegressor
 from ._stepwise_regressor import StepwiseRegressor
 from ._tagger import SequenceTagger
 
@@ -28,6 +30,9 @@ __all__ = [
     "RNNRegressor",
     "RecurrentClassifier",
     "RecurrentRegressor",
+    "Seq2SeqClassifier",
+    "Seq2SeqRegressor",
+    "SequenceGenerator",
     "SequenceTagger",
     "StepwiseRegressor",
 ]

@@ -24,14 +24,18 @@ class SequenceDataset(torch.utils.data.Dataset):
     per_step : bool, default=False
         Whether ``y`` has a target per time step, ``(N, T_max, ...)`` padded
         like the sequences; a batch's targets are then trimmed to its length.
+    targets_in_input : bool, default=False
+        Whether the module's ``forward`` also reads the batch's targets, as
+        ``target`` (teacher forcing in the decoders of ``seq2seq.py``).
     """
 
-    def __init__(self, sequences, y=None, per_step=False):
+    def __init__(self, sequences, y=None, per_step=False, targets_in_input=False):
         self.padded = torch.from_numpy(sequences.padded)  # (N, T_max, F)
         self.lengths_np = sequences.lengths
         self.lengths = torch.from_numpy(sequences.lengths)  # (N,)
         self.y = None if y is None else torch.from_numpy(np.ascontiguousarray(y))
         self.per_step = per_step
+        self.targets_in_input = targets_in_input
 
     def __len__(self):
         return len(self.lengths)
@@ -44,6 +48,8 @@ class SequenceDataset(torch.utils.data.Dataset):
         y = self.y[indices] if self.y is not None else torch.zeros(len(indices))
         if self.per_step and self.y is not None:
             y = y[:, : x.shape[1]]  # (B, T_batch, ...)
+        if self.targets_in_input and self.y is not None:
+            return {"x": x, "lengths": lengths, "target": y}, y
         return {"x": x, "lengths": lengths}, y
 
     def subset(self, indices):
@@ -55,6 +61,7 @@ class SequenceDataset(torch.utils.data.Dataset):
         new.padded = self.padded[index, : int(new.lengths.max())]
         new.y = None if self.y is None else self.y[index]
         new.per_step = self.per_step
+        new.targets_in_input = self.targets_in_input
         if new.per_step and new.y is not None:
             new.y = new.y[:, : new.padded.shape[1]]
         return new

@@ -235,7 +235,9 @@ def train(net, sequences, y, *, epochs, validation_indices=None, per_step=False)
     the sequences (``(n_samples, max_length, ...)``). Returns whether training
     stopped before ``epochs`` because the monitored loss stopped improving.
     """
-    dataset = SequenceDataset(sequences, y, per_step=per_step)
+    # A module with reads_targets (the decoders of seq2seq.py) gets them in forward.
+    reads_targets = getattr(net.module_, "reads_targets", False)
+    dataset = SequenceDataset(sequences, y, per_step=per_step, targets_in_input=reads_targets)
     if validation_indices is not None:
         train_mask = np.ones(len(dataset), dtype=bool)
         train_mask[validation_indices] = False
