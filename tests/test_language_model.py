@@ -178,6 +178,20 @@ def test_warm_start_continues_with_the_same_vocabulary():
     assert lm.n_iter_ == 2 * epochs
 
 
+def test_pipeline_with_a_text_preprocessor(corpus):
+    """A text transformer before the language model: fit, score and generate go through it."""
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    train, test = corpus
+    lower = FunctionTransformer(lambda texts: [text.lower() for text in texts])
+    model = make_pipeline(lower, CharLanguageModel(**SMALL)).fit(train[:40])
+    assert np.isfinite(model.score(test[:5])) and model.score(test[:5]) < 0
+    vocabulary = model[-1].vocabulary_
+    assert not any(c.isupper() for c in vocabulary if isinstance(c, str))
+    assert model.score([t.upper() for t in test[:5]]) == model.score([t.lower() for t in test[:5]])
+
+
 def test_grid_search_uses_the_likelihood(corpus):
     train, _ = corpus
     search = GridSearchCV(

@@ -195,6 +195,26 @@ def test_grid_search_over_bidirectional_picks_reading_backwards():
     assert scores[1] > 0.85 and scores[0] < 0.75, scores
 
 
+def test_stepwise_regressor_in_a_grid_searched_pipeline():
+    """A scaled pipeline: GridSearchCV (R^2 over real steps) prefers the context-reading network."""
+    X = [3.0 * x + 10.0 for x in ragged(120, seed=4)]  # far from unit scale: the scaler matters
+    y = [(s - 10.0) / 3.0 for s in smoothed(X)]
+    search = GridSearchCV(
+        make_pipeline(
+            SequenceScaler(),
+            StepwiseRegressor(hidden_size=16, max_iter=20, learning_rate=1e-2, random_state=0),
+        ),
+        {"stepwiseregressor__bidirectional": [False, True]},
+        cv=2,
+    ).fit(X, y)
+    scores = search.cv_results_["mean_test_score"]
+    # The smoothed target needs the next step: only the bidirectional network sees it.
+    assert search.best_params_ == {"stepwiseregressor__bidirectional": True}
+    assert scores[1] > 0.8 and scores[1] > scores[0] + 0.05, scores
+    predicted = search.predict(X[:3])
+    assert [len(p) for p in predicted] == [len(x) for x in X[:3]]
+
+
 # --- output formats --------------------------------------------------------------------
 
 
