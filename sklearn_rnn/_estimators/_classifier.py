@@ -10,6 +10,7 @@ from sklearn.utils.validation import column_or_1d
 from . import _docs
 from ._base import BaseRecurrent
 from ._embedding import FinalStateMixin
+from ._onnx_export import OnnxExportMixin
 
 _DOC = """Recurrent neural network classifier: one label per sequence.
 
@@ -57,7 +58,7 @@ _DOC = """Recurrent neural network classifier: one label per sequence.
     """
 
 
-class RecurrentClassifier(ClassifierMixin, FinalStateMixin, BaseRecurrent):
+class RecurrentClassifier(ClassifierMixin, FinalStateMixin, OnnxExportMixin, BaseRecurrent):
     __doc__ = _DOC.format(
         name="RecurrentClassifier",
         architecture=_docs.ARCHITECTURE.format(cell="lstm", bidirectional="False"),

@@ -8,6 +8,7 @@ from .._targets import check_step_lengths, padded_lengths
 from .._validation import check_sequences
 from . import _docs
 from ._base import BaseRecurrent
+from ._onnx_export import OnnxExportMixin
 
 # The shared parameter text, with the dropout of a per-step network.
 ARCHITECTURE = _docs.ARCHITECTURE.format(cell="lstm", bidirectional="True").replace(
@@ -24,7 +25,7 @@ With ``bidirectional=True`` (the default) the output at step ``t`` depends
     :meth:`predict_step`)."""
 
 
-class BasePerStep(BaseRecurrent):
+class BasePerStep(OnnxExportMixin, BaseRecurrent):
     """Base of the estimators with one output per time step (tagging, per-step regression).
 
     The network is an encoder with a head on every step's output

@@ -6,6 +6,7 @@ from sklearn.base import RegressorMixin, _fit_context
 from . import _docs
 from ._base import BaseRecurrent
 from ._embedding import FinalStateMixin
+from ._onnx_export import OnnxExportMixin
 
 _DOC = """Recurrent neural network regressor: one value or vector per sequence.
 
@@ -51,7 +52,7 @@ _DOC = """Recurrent neural network regressor: one value or vector per sequence.
     """
 
 
-class RecurrentRegressor(RegressorMixin, FinalStateMixin, BaseRecurrent):
+class RecurrentRegressor(RegressorMixin, FinalStateMixin, OnnxExportMixin, BaseRecurrent):
     __doc__ = _DOC.format(
         name="RecurrentRegressor",
         architecture=_docs.ARCHITECTURE.format(cell="lstm", bidirectional="False"),
