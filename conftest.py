@@ -2,6 +2,9 @@
 
 
 def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "docs: builds the Sphinx documentation (needs the docs extra)"
+    )
     # One torch thread, as on a shared 2-core CI machine: two intra-op threads
     # while another process held a core made training up to 100x slower, and
     # tests measure behaviour, not speed.

@@ -22,6 +22,7 @@ from ._estimators import (
     SequenceTagger,
     StepwiseRegressor,
 )
+from ._persistence import load
 from ._predictor import load_predictor
 from .cells import available_cells, get_cell, register_cell
 from .forecasting import RNNForecaster, SeasonalNaiveForecaster
@@ -61,6 +62,7 @@ __all__ = [
     "StepwiseRegressor",
     "available_cells",
     "get_cell",
+    "load",
     "load_predictor",
     "make_windows",
     "plot_gradient_flow",

@@ -6,8 +6,8 @@ header. Reading such a file parses JSON and copies bytes into arrays; nothing
 in it is ever imported, unpickled or executed. Writes are atomic: the file is
 written next to its destination, flushed to disk and renamed over it, so an
 interrupted write leaves the previous file (or none) in place, never half a
-file. A SHA-256 digest of the array bytes, kept in the header, catches files
-corrupted after writing.
+file. A SHA-256 digest of the document and the array bytes, kept in the
+header, catches files corrupted after writing.
 """
 
 import hashlib
@@ -27,10 +27,12 @@ _PREFIX = 8
 _MAX_HEADER = 100_000_000
 
 
-def _digest(arrays):
+def _digest(arrays, text):
+    """SHA-256 of the document ``text`` and of every array's name, dtype, shape and bytes."""
     sha = hashlib.sha256()
+    sha.update(text.encode("utf-8"))
     for name in sorted(arrays):
-        array = np.ascontiguousarray(arrays[name])
+        array = np.asarray(arrays[name], order="C")
         sha.update(name.encode("utf-8"))
         sha.update(str(array.dtype).encode("ascii"))
         sha.update(repr(array.shape).encode("ascii"))
@@ -47,7 +49,8 @@ def write_bundle(path, arrays, document):
     """
     from safetensors.numpy import save
 
-    arrays = {name: np.ascontiguousarray(array) for name, array in arrays.items()}
+    # Not np.ascontiguousarray, which turns a 0-d array into shape (1,).
+    arrays = {name: np.asarray(array, order="C") for name, array in arrays.items()}
     for name, array in arrays.items():
         if array.dtype.kind not in "biuf":
             raise TypeError(
@@ -58,25 +61,64 @@ def write_bundle(path, arrays, document):
         text = json.dumps(document, allow_nan=True, sort_keys=True)
     except TypeError as error:
         raise TypeError(f"The saved document must be JSON-serialisable: {error}") from None
-    data = save(arrays, metadata={DOCUMENT_KEY: text, DIGEST_KEY: _digest(arrays)})
+    write_atomic(path, save(arrays, metadata={DOCUMENT_KEY: text, DIGEST_KEY: _digest(arrays, text)}))
+
+
+def write_atomic(path, data):
+    """Write the bytes ``data`` to ``path`` atomically.
+
+    The bytes go to a temporary file next to ``path``, are flushed to disk and
+    renamed over ``path``: a crash or an exception leaves whatever was at
+    ``path`` before untouched, and no temporary file behind.
+    """
     path = Path(path)
     directory = path.parent if str(path.parent) else Path(".")
+    mode = _file_mode(path)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
     try:
         with os.fdopen(handle, "wb") as file:
             file.write(data)
             file.flush()
             os.fsync(file.fileno())
+        os.chmod(temporary, mode)  # mkstemp makes the file private (0600)
         os.replace(temporary, path)
     except BaseException:
         if os.path.exists(temporary):
             os.unlink(temporary)
         raise
+    _sync_directory(directory)
+
+
+def _file_mode(path):
+    """The permissions of the file written to ``path``: those of the file it replaces,
+    else what ``open`` would give a new file (0666 less the umask)."""
+    try:
+        return os.stat(path).st_mode & 0o777
+    except OSError:
+        umask = os.umask(0o022)  # the only way to read the umask: set it and put it back
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+def _sync_directory(directory):
+    """Flush the rename to disk, so that it survives a power loss (POSIX; best effort)."""
+    try:
+        handle = os.open(directory, os.O_RDONLY)
+    except OSError:  # e.g. Windows, where directories cannot be opened
+        return
+    try:
+        os.fsync(handle)
+    except OSError:
+        pass
+    finally:
+        os.close(handle)
 
 
 def _header(data, path):
     if len(data) < _PREFIX:
-        raise ValueError(f"{path} is not a sklearn-rnn file: it is empty or truncated ({len(data)} bytes).")
+        raise ValueError(
+            f"{path} is not a sklearn-rnn file: it is empty or truncated ({len(data)} bytes)."
+        )
     (length,) = struct.unpack("<Q", data[:_PREFIX])
     if length > _MAX_HEADER or _PREFIX + length > len(data):
         raise ValueError(
@@ -85,11 +127,16 @@ def _header(data, path):
         )
     try:
         header = json.loads(data[_PREFIX : _PREFIX + length].decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise ValueError(f"{path} is not a readable sklearn-rnn file: its header is not valid JSON.") from None
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        raise ValueError(
+            f"{path} is not a readable sklearn-rnn file: its header is not valid JSON."
+        ) from None
     metadata = header.get("__metadata__") if isinstance(header, dict) else None
     if not isinstance(metadata, dict) or DOCUMENT_KEY not in metadata:
-        raise ValueError(f"{path} is not a sklearn-rnn file (a safetensors file without sklearn-rnn's document).")
+        raise ValueError(
+            f"{path} is not a sklearn-rnn file (a safetensors file without sklearn-rnn's "
+            "document)."
+        )
     return metadata
 
 
@@ -110,10 +157,13 @@ def read_bundle(path):
         arrays = load(data)
     except SafetensorError as error:
         raise ValueError(f"{path} is corrupted or truncated: {error}") from None
-    if metadata.get(DIGEST_KEY) != _digest(arrays):
-        raise ValueError(f"{path} is corrupted: its arrays do not match the checksum written with them.")
+    text = metadata[DOCUMENT_KEY]
+    if not isinstance(text, str) or metadata.get(DIGEST_KEY) != _digest(arrays, text):
+        raise ValueError(
+            f"{path} is corrupted: its content does not match the checksum written with it."
+        )
     try:
-        document = json.loads(metadata[DOCUMENT_KEY])
-    except json.JSONDecodeError:
+        document = json.loads(text)
+    except (json.JSONDecodeError, RecursionError):
         raise ValueError(f"{path} is corrupted: its document is not valid JSON.") from None
     return arrays, document

@@ -17,8 +17,26 @@ labels, NaN for values) that the losses and metrics skip.
 import numpy as np
 import scipy.sparse as sp
 
+from ._validation import NON_NUMERIC_KINDS, cast_float
+
 # Padded label codes: torch's default ``ignore_index`` of the cross-entropy.
 IGNORE = -100
+
+
+def as_float32(values, what):
+    """Real-valued targets as a float32 array, or a ``ValueError`` naming ``what``.
+
+    Strings and dates are refused (NumPy would parse or count them), and so are
+    finite values too large for float32 (NumPy would make them infinite).
+    """
+    try:
+        array = np.asarray(values)
+        if array.dtype.kind in NON_NUMERIC_KINDS or np.iscomplexobj(array):
+            raise TypeError(f"{what} has dtype {array.dtype}")
+        array = array.astype(np.float64, copy=False)
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise ValueError(f"{what} must hold numbers for regression: {exc}") from exc
+    return cast_float(array, np.float32, what)
 
 
 def _one_per_sequence_hint(alternative):

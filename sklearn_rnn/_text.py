@@ -6,6 +6,7 @@ and unknown characters (rare in training, or never seen).
 """
 
 from collections import Counter
+from collections.abc import Mapping, Set
 
 import numpy as np
 
@@ -19,6 +20,11 @@ def check_texts(texts, what="X"):
         raise TypeError(
             f"{what} must be a list of strings (one text per sample), got a single "
             f"{type(texts).__name__}; wrap one text as [text]."
+        )
+    if isinstance(texts, (Mapping, Set)):
+        raise TypeError(
+            f"{what} must be a list of strings (one text per sample), got a "
+            f"{type(texts).__name__}: its iteration order or values would be lost."
         )
     if isinstance(texts, np.ndarray) and texts.ndim != 1:
         raise ValueError(f"{what} must be a 1-D list of strings, got an array of shape {texts.shape}.")

@@ -21,6 +21,15 @@ import scipy.sparse as sp
 
 FORMATS = ("3d", "2d", "ragged")
 
+# Array dtypes that are not numbers, although NumPy casts them to float.
+NON_NUMERIC_KINDS = {
+    "U": "strings",
+    "S": "bytes",
+    "M": "dates",
+    "m": "time differences",
+    "V": "raw or structured records",
+}
+
 
 class Sequences(NamedTuple):
     """Validated sequences in one canonical layout.
@@ -57,7 +66,7 @@ def _float_dtype(array, dtype):
     return np.dtype(np.float64)
 
 
-def _as_float_array(x, dtype, what):
+def as_float_array(x, dtype, what):
     """Convert one array-like to a float array, with errors that name ``what``."""
     if sp.issparse(x):
         raise TypeError(
@@ -73,15 +82,36 @@ def _as_float_array(x, dtype, what):
         ) from exc
     if np.iscomplexobj(array):
         raise ValueError(f"Complex data not supported: {what} has dtype {array.dtype}.")
+    if array.dtype.kind in NON_NUMERIC_KINDS:
+        # NumPy would convert these silently ("1.5" -> 1.5, dates -> days since 1970).
+        raise TypeError(
+            f"{what} has dtype {array.dtype} ({NON_NUMERIC_KINDS[array.dtype.kind]}), but "
+            "sequences must hold numbers. Encode non-numeric features as numbers first."
+        )
     if array.dtype.kind not in "biuf":
         try:
-            array = array.astype(_float_dtype(array, dtype))
-        except (TypeError, ValueError) as exc:
+            array = array.astype(np.float64)  # object: Python numbers
+        except (TypeError, ValueError, OverflowError) as exc:
             raise TypeError(
                 f"{what} must hold numbers, but it has dtype {array.dtype} and "
                 f"converting it failed: {exc}. Encode non-numeric features first."
             ) from exc
-    return array.astype(_float_dtype(array, dtype), copy=False)
+    return cast_float(array, _float_dtype(array, dtype), what)
+
+
+def cast_float(array, dtype, what):
+    """``array`` as ``dtype``; finite values too large for it are an error, not infinity."""
+    dtype = np.dtype(dtype)
+    try:
+        with np.errstate(over="raise"):
+            return array.astype(dtype, copy=False)
+    except FloatingPointError:
+        largest = np.nanmax(np.abs(array[np.isfinite(array)]))
+        raise ValueError(
+            f"{what} holds values too large for {dtype}: the largest magnitude is "
+            f"{largest:.3g}, and {dtype} holds at most {np.finfo(dtype).max:.3g}. Rescale "
+            "them first."
+        ) from None
 
 
 def _check_finite(array, what):
@@ -102,7 +132,7 @@ def _check_ragged(X, dtype, input_name):
     arrays = []
     for i, seq in enumerate(X):
         what = f"{input_name}[{i}]"
-        array = _as_float_array(seq, dtype, what)
+        array = as_float_array(seq, dtype, what)
         if array.ndim == 1:
             array = array[:, None]
         elif array.ndim != 2:
@@ -159,6 +189,8 @@ def check_sequences(X, *, dtype=np.float32, input_name="X", n_features=None):
     """
     if X is None:
         raise ValueError(f"{input_name} is None; expected sequences.")
+    if not isinstance(X, np.ndarray) and getattr(X, "ndim", None) == 1 and X.dtype == object:
+        X = np.asarray(X)  # a pandas Series of sequences: a 1-D object array
     is_list = isinstance(X, (list, tuple)) or (
         isinstance(X, np.ndarray) and X.dtype == object and X.ndim == 1
     )
@@ -169,7 +201,7 @@ def check_sequences(X, *, dtype=np.float32, input_name="X", n_features=None):
         padded, lengths = _check_ragged(X, dtype, input_name)
         fmt = "ragged"
     else:
-        array = _as_float_array(X, dtype, input_name)
+        array = as_float_array(X, dtype, input_name)
         if array.ndim not in (2, 3):
             hint = (
                 " Reshape your data: X.reshape(1, -1) if it is one univariate "
@@ -207,4 +239,5 @@ def check_sequences(X, *, dtype=np.float32, input_name="X", n_features=None):
             f"{input_name} has {padded.shape[2]} features per time step, but the "
             f"estimator was fitted with {n_features} features per time step."
         )
-    return Sequences(np.ascontiguousarray(padded), lengths, fmt)
+    # Writeable too: torch warns about every read-only array it wraps (pandas, mmap input).
+    return Sequences(np.require(padded, requirements=["C", "W"]), lengths, fmt)

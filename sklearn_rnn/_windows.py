@@ -14,6 +14,8 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, validate_params
 from sklearn.utils.validation import check_is_fitted
 
+from ._validation import NON_NUMERIC_KINDS
+
 
 def check_series(series, *, name="series", n_columns=None, owner=None):
     """Validate one time series; return ``(array of shape (n_timesteps, n_columns), was_1d)``.
@@ -26,10 +28,15 @@ def check_series(series, *, name="series", n_columns=None, owner=None):
     array = np.asarray(series)
     if np.iscomplexobj(array):
         raise ValueError(f"Complex data not supported: {name} has dtype {array.dtype}.")
+    if array.dtype.kind in NON_NUMERIC_KINDS:  # NumPy would parse strings and count dates
+        raise ValueError(
+            f"{name} has dtype {array.dtype} ({NON_NUMERIC_KINDS[array.dtype.kind]}), but a "
+            "series must hold numbers. Encode it as numbers first."
+        )
     try:
         array = array.astype(np.float64)
-    except (TypeError, ValueError) as exc:
-        raise type(exc)(
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise (TypeError if isinstance(exc, TypeError) else ValueError)(
             f"{name} must be an array of numbers of shape (n_timesteps,) or "
             f"(n_timesteps, n_columns), but converting it to float failed: {exc}"
         ) from exc

@@ -16,6 +16,7 @@ from sklearn.utils._param_validation import Interval, StrOptions, validate_param
 from sklearn.utils.validation import check_is_fitted
 
 from ._estimators._base import BaseRecurrent
+from ._persistence import PersistenceMixin
 from ._windows import check_series, make_windows, step_inputs
 
 __all__ = ["RNNForecaster", "SeasonalNaiveForecaster", "mean_absolute_scaled_error"]
@@ -61,12 +62,25 @@ def _check_exog(X, n_timesteps, name="X"):
     return exog
 
 
+def _network_input(values, name, *moments):
+    """``values`` (differenced and standardised) if the float32 network can read them and
+    the ``moments`` they were standardised with are finite."""
+    readable = (np.abs(values) <= np.finfo(np.float32).max).all()  # NaN fails too
+    if not (readable and all(np.isfinite(moment).all() for moment in moments)):
+        raise ValueError(
+            f"{name} holds values too large for the network: differenced and standardised "
+            "(with the training data's mean and scale), some overflow or exceed float32's "
+            f"range of +-3.4e38. Rescale {name} first."
+        )
+    return values
+
+
 def _as_given(estimator, forecast):
     """``(horizon, n_series)`` -> ``(horizon,)`` when the model was fitted on a 1-D ``y``."""
     return forecast[:, 0] if estimator._y_is_1d else forecast
 
 
-class RNNForecaster(BaseEstimator):
+class RNNForecaster(PersistenceMixin, BaseEstimator):
     """Recurrent neural network forecaster of one or several time series.
 
     Cuts the series into windows of ``window`` steps and trains a
@@ -269,19 +283,19 @@ class RNNForecaster(BaseEstimator):
                 f"least {lag + self.window + steps_out}."
             )
         # The network reads and predicts differences at lag `lag` (or the levels).
-        series = levels[lag:] - levels[:-lag] if lag else levels
-        if lag and exog is not None:
-            exog = exog[lag:]  # aligned with the differences
-        self._last_levels = levels[len(levels) - lag :].copy()  # (lag, S): to sum back onto
-        self.y_mean_, self.y_scale_ = self._moments(series)
-        self.n_exog_ = 0 if exog is None else exog.shape[1]
-        self.X_mean_, self.X_scale_ = (None, None) if exog is None else self._moments(exog)
-        windows, targets = make_windows(
-            self._scale_y(series),
-            self.window,
-            steps_out,
-            exog=None if exog is None else self._scale_X(exog),
-        )
+        with np.errstate(all="ignore"):  # checked by _network_input
+            series = levels[lag:] - levels[:-lag] if lag else levels
+            if lag and exog is not None:
+                exog = exog[lag:]  # aligned with the differences
+            self._last_levels = levels[len(levels) - lag :].copy()  # (lag, S): to sum back onto
+            self.y_mean_, self.y_scale_ = self._moments(series)
+            self.n_exog_ = 0 if exog is None else exog.shape[1]
+            self.X_mean_, self.X_scale_ = (None, None) if exog is None else self._moments(exog)
+            scaled_y = _network_input(self._scale_y(series), "y", self.y_mean_, self.y_scale_)
+            scaled_X = None
+            if exog is not None:
+                scaled_X = _network_input(self._scale_X(exog), "X", self.X_mean_, self.X_scale_)
+        windows, targets = make_windows(scaled_y, self.window, steps_out, exog=scaled_X)
         self.regressor_ = RecurrentRegressor(
             **{name: getattr(self, name) for name in _NETWORK_PARAMS}
         ).fit(windows, targets)  # targets: (n_windows, steps_out * n_series)
@@ -328,7 +342,9 @@ class RNNForecaster(BaseEstimator):
                 f"X has {len(future)} row(s), but predict needs one per forecast step: "
                 f"{n_rows}, the {which}."
             )
-        return self._scale_X(np.concatenate([self._last_exog, future]))  # (window + n_rows, E)
+        with np.errstate(all="ignore"):  # checked by _network_input
+            scaled = self._scale_X(np.concatenate([self._last_exog, future]))
+        return _network_input(scaled, "X")  # (window + n_rows, E)
 
     def predict(self, horizon, X=None):
         """Forecast the ``horizon`` steps after the end of the training series.
@@ -360,14 +376,22 @@ class RNNForecaster(BaseEstimator):
             )
         steps_out = self.horizon if self.strategy == "direct" else horizon
         exog = self._future_exog(X, steps_out)
-        history = self._scale_y(self.last_window_)  # (window, S)
+        with np.errstate(all="ignore"):  # checked by _network_input
+            history = _network_input(self._scale_y(self.last_window_), "y")  # (window, S)
         if self.strategy == "direct":
             inputs = step_inputs(history, exog, self.horizon)  # (window, F)
             out = self.regressor_.predict(inputs[None])  # (1, H * S)
             forecast = out.reshape(self.horizon, self.n_series_)[:horizon]
         else:
             forecast = self._predict_recursive(history, exog, horizon)
-        return _as_given(self, self._undifference(forecast * self.y_scale_ + self.y_mean_))
+        with np.errstate(all="ignore"):  # checked below
+            forecast = self._undifference(forecast * self.y_scale_ + self.y_mean_)
+        if not np.isfinite(forecast).all():
+            raise ValueError(
+                "The forecast overflows float64 on the scale of y (its values are near the "
+                "largest float). Rescale y before fitting."
+            )
+        return _as_given(self, forecast)
 
     def _undifference(self, changes):
         """Levels from predicted differences: ``y[t] = change[t] + y[t - lag]``."""
@@ -419,7 +443,7 @@ class RNNForecaster(BaseEstimator):
         return tags
 
 
-class SeasonalNaiveForecaster(BaseEstimator):
+class SeasonalNaiveForecaster(PersistenceMixin, BaseEstimator):
     """Forecast by repeating the last observed season: the seasonal-naive baseline.
 
     The forecast of step ``T + h`` is the value one (or more) whole seasons

@@ -422,8 +422,8 @@ class SequencePadder(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        X_padded : ndarray of shape (n_samples, length_, n_features) or \
-                (n_samples, length_)
+        X_padded : ndarray of shape (n_samples, ``length_``, n_features) or \
+                (n_samples, ``length_``)
             2-D if ``X`` is 2-D or a list of 1-D sequences, 3-D otherwise.
         """
         check_is_fitted(self)

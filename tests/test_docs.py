@@ -4,6 +4,7 @@ Every block fenced as ```python is executed; blocks meant to be read but not
 run (GPU code, shell commands, output) are fenced as ```text or ```bash.
 """
 
+import os
 import re
 from pathlib import Path
 
@@ -49,6 +50,13 @@ def test_python_blocks_run(page, tmp_path, monkeypatch):
     """A page's python blocks run in order, in one namespace, so later ones use earlier names."""
     monkeypatch.chdir(tmp_path)  # examples may write files (e.g. a saved model)
     namespace = {"__name__": f"docs_{page.stem}"}
-    for lineno, code in python_blocks(page.read_text(encoding="utf-8")):
-        # Pad with newlines so that tracebacks give the line number in the .md file.
-        exec(compile("\n" * (lineno - 1) + code, str(page), "exec"), namespace)
+    # A Dask LocalCluster (distributed.md) sets OMP_NUM_THREADS and more in this
+    # process: later tests must not inherit them.
+    environ = dict(os.environ)
+    try:
+        for lineno, code in python_blocks(page.read_text(encoding="utf-8")):
+            # Pad with newlines so that tracebacks give the line number in the .md file.
+            exec(compile("\n" * (lineno - 1) + code, str(page), "exec"), namespace)
+    finally:
+        os.environ.clear()
+        os.environ.update(environ)

@@ -383,3 +383,30 @@ def test_forecaster_in_a_pipeline_is_the_last_step():
     pipe = make_pipeline(RNNForecaster(window=5, **TINY)).fit(y)
     alone = RNNForecaster(window=5, **TINY).fit(y)
     np.testing.assert_allclose(pipe[-1].predict(3), alone.predict(3))
+
+
+def test_values_that_overflow_when_standardised_are_a_clear_error():
+    """Bug (fuzz): y with 1e300 gave an infinite forecast silently; future X of 1.7e308
+    overflowed with RuntimeWarnings and a misleading 'contains infinity'."""
+    import warnings
+
+    y = np.sin(np.arange(20.0))
+    kwargs = dict(window=3, hidden_size=2, max_iter=1, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        with pytest.raises(ValueError, match="y holds values too large"):
+            RNNForecaster(**kwargs).fit(np.r_[y, 1e300, -1e300, 1.0, 2.0])
+        fc = RNNForecaster(**kwargs).fit(y, np.cos(np.arange(20.0)))
+        with pytest.raises(ValueError, match="X holds values too large"):
+            fc.predict(1, np.array([[1.7e308]]))
+
+
+@pytest.mark.parametrize("y", [
+    np.array(["1.5", "2", "3", "4", "5", "6"]),
+    np.full(6, np.datetime64("2020-01-01")),
+    np.array([1, 2, 3, 4, 5, 10**400], dtype=object),
+])
+def test_series_must_be_numbers_that_fit_a_float(y):
+    """Bug (fuzz): numeric strings and dates were parsed silently; 10**400 raised OverflowError."""
+    with pytest.raises(ValueError, match="numbers"):
+        RNNForecaster(window=2, max_iter=1).fit(y)

@@ -234,3 +234,29 @@ def test_bad_parameters_and_generation_arguments(fitted):
         fitted.generate("a", temperature=float("nan"))
     with pytest.raises(TypeError, match="list of strings"):
         fitted.score("a single string")
+
+
+@pytest.mark.parametrize("X", [{"abc": 1, "de": 2}, {"abc", "de"}])
+def test_dicts_and_sets_of_texts_are_refused(X):
+    """Bug (fuzz): a dict trained on its keys (dropping its values), a set in hash order."""
+    with pytest.raises(TypeError, match="list of strings"):
+        CharLanguageModel(hidden_size=3, max_iter=1).fit(X)
+
+
+def test_a_tiny_temperature_is_greedy():
+    """Bug (fuzz): temperature=5e-324 overflowed the logits to inf - inf = NaN."""
+    import warnings
+
+    lm = CharLanguageModel(hidden_size=4, max_iter=1, random_state=0).fit(["abcab", "bca"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        text = lm.generate("a", 6, temperature=5e-324, random_state=0)
+    assert text == lm.generate("a", 6, temperature=1e-6, random_state=1)
+
+
+def test_nothing_to_generate_without_characters():
+    """Bug (fuzz): a model fitted on empty texts sampled from NaN with stop_at_end=False."""
+    lm = CharLanguageModel(hidden_size=3, max_iter=1, random_state=0).fit([""])
+    assert lm.generate("x", 5) == "x"
+    with pytest.raises(ValueError, match="knows no characters"):
+        lm.generate("x", 5, stop_at_end=False)

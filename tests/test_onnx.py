@@ -277,6 +277,27 @@ def test_integer_labels_and_written_file(tmp_path):
     assert model.opset_import[0].version == 17
 
 
+def test_failed_write_keeps_the_previous_file(tmp_path, monkeypatch):
+    """The file is replaced atomically: an interrupted export leaves the old model whole."""
+    import os
+
+    X = make_sequences()
+    y = np.arange(len(X)) % 2
+    clf = GRUClassifier(**FAST).fit(X, y)
+    path = tmp_path / "model.onnx"
+    clf.to_onnx(path)
+    before = path.read_bytes()
+
+    def crash(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "replace", crash)
+    with pytest.raises(KeyboardInterrupt):
+        clf.to_onnx(path, step=True)
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["model.onnx"]
+
+
 class PlainGRU(GRUCell):
     """A subclass of a built-in cell runs as a plugin cell, in the step loop."""
 

@@ -128,3 +128,41 @@ def test_streaming_errors_are_clear():
     bi = BiRNNClassifier(**FAST).fit(X, y)
     with pytest.raises(ValueError, match="unidirectional"):
         bi.init_state()
+
+
+@pytest.mark.parametrize("backend", ["torch", "numba"])
+def test_a_state_from_another_model_is_refused(backend):
+    """Bug (fuzz): another model's state stepped on wrong shapes: torch raised IndexError or
+    RuntimeError, and a one-layer state on a two-layer model silently skipped a layer."""
+    from sklearn_rnn._stream_state import StreamState
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(10, 4, 2))
+    y = X[:, :, 0].sum(axis=1)
+    deep = RecurrentRegressor(cell="gru", num_layers=2, backend=backend, **FAST).fit(X, y)
+    shallow = RecurrentRegressor(cell="lstm", backend=backend, **FAST).fit(X, y)
+    wide = RecurrentRegressor(cell="gru", num_layers=2, backend=backend,
+                              **{**FAST, "hidden_size": 5}).fit(X, y)
+    with pytest.raises(ValueError, match="state has 1 layer.*this model has 2"):
+        deep.predict_step(X[:1, 0], shallow.init_state(1))
+    with pytest.raises(ValueError, match=r"holds shape \(1, 5\).*needs shape \(1, 8\)"):
+        deep.predict_step(X[:1, 0], wide.init_state(1))
+    state = deep.init_state(1)
+    nan = StreamState([tuple(np.full_like(a, np.nan) for a in leaves) for leaves in state.layers], 1)
+    with pytest.raises(ValueError, match="NaN or infinity"):
+        deep.predict_step(X[:1, 0], nan)
+
+
+def test_step_input_must_be_numbers():
+    """Bug (fuzz): predict_step cast dates and numeric strings to floats, and dropped the
+    imaginary part of complex steps with only a warning."""
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(10, 4, 2))
+    reg = RecurrentRegressor(**FAST).fit(X, X[:, :, 0].sum(axis=1))
+    state = reg.init_state(1)
+    with pytest.raises(TypeError, match="dates"):
+        reg.predict_step(np.full((1, 2), np.datetime64("2020-01-01")), state)
+    with pytest.raises(TypeError, match="strings"):
+        reg.predict_step(np.array([["1", "2"]]), state)
+    with pytest.raises(ValueError, match="Complex"):
+        reg.predict_step(np.ones((1, 2)) + 1j, state)

@@ -16,13 +16,15 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._backend import BACKENDS, resolve_backend, resolve_streaming_backend
-from .._validation import check_sequences
+from .._persistence import PersistenceMixin
+from .._stream_state import check_stream_state, state_layout
+from .._validation import as_float_array, check_sequences
 from ..exceptions import TrainingDivergedError
 
 OPTIMIZER_NAMES = ("adam", "adamw", "sgd", "rmsprop")
 
 
-class BaseRecurrent(BaseEstimator):
+class BaseRecurrent(PersistenceMixin, BaseEstimator):
     """Base class of the many-to-one recurrent estimators.
 
     Subclasses define how targets are encoded (``_encode_targets``), the loss
@@ -210,7 +212,8 @@ class BaseRecurrent(BaseEstimator):
     def _fit(self, X, y, *, incremental, classes=None):
         """Fit from scratch, or continue training the current weights."""
         from .._torch.init import initialize_recurrent_weights
-        from .._torch.net import continue_training, make_net, seeded, train
+        from .._torch.checkpoint import checkpoint_of
+        from .._torch.net import continue_training, seeded, train
 
         traits = self._cell_traits(fitted=False)  # also checks the cell: clear errors first
         self._check_device(traits)
@@ -228,20 +231,14 @@ class BaseRecurrent(BaseEstimator):
         validation_indices = None
         if self.early_stopping and not incremental:
             validation_indices = self._validation_indices(y_encoded, seed)
-        with seeded(seed, self.device):
-            criterion, criterion_kwargs = self._criterion(y_encoded)
-            module, module_kwargs = self._module()
-            net = make_net(
-                self,
-                n_features=self._n_inputs(),
-                n_outputs=self._n_outputs(),
-                backend=self._backend(self.batch_size, traits),
-                criterion=criterion,
-                criterion_kwargs=criterion_kwargs,
-                module=module,
-                module_kwargs=module_kwargs,
-                per_step=self._per_step_targets,
+        epochs = 1 if incremental else self.max_iter
+        checkpoint = checkpoint_of(self, incremental=incremental, continuing=continuing)
+        if checkpoint is not None:  # resuming restores the split and skips the epochs done
+            validation_indices, epochs = checkpoint.start(
+                self, sequences, y_encoded, validation_indices, epochs
             )
+        with seeded(seed, self.device):
+            net = self._new_net(traits, y_encoded)
             # Continuing rebuilds the net from the current hyperparameters (a new
             # learning rate or clipping takes effect) and carries over the weights,
             # the optimizer state and the history.
@@ -257,7 +254,7 @@ class BaseRecurrent(BaseEstimator):
                     self.net_,
                     sequences,
                     y_encoded,
-                    epochs=1 if incremental else self.max_iter,
+                    epochs=epochs,
                     validation_indices=validation_indices,
                     per_step=self._per_step_targets,
                 )
@@ -273,6 +270,29 @@ class BaseRecurrent(BaseEstimator):
                 ConvergenceWarning,
             )
         return self
+
+    def _new_net(self, traits, y_encoded):
+        """The skorch net (not initialised) of the parameters and fitted attributes.
+
+        ``traits`` are ``_cell_traits(fitted=False)``; ``y_encoded`` the encoded
+        targets, which the criterion may read (class weights). ``load`` builds
+        the net of a saved model here too.
+        """
+        from .._torch.net import make_net
+
+        criterion, criterion_kwargs = self._criterion(y_encoded)
+        module, module_kwargs = self._module()
+        return make_net(
+            self,
+            n_features=self._n_inputs(),
+            n_outputs=self._n_outputs(),
+            backend=self._backend(self.batch_size, traits),
+            criterion=criterion,
+            criterion_kwargs=criterion_kwargs,
+            module=module,
+            module_kwargs=module_kwargs,
+            per_step=self._per_step_targets,
+        )
 
     def _record_history(self, partial_epoch=False):
         """The fitted attributes that describe training, from the net's history.
@@ -423,7 +443,8 @@ class BaseRecurrent(BaseEstimator):
             )
         backend = resolve_streaming_backend(self.backend, self.device, has_kernels)
         cached = getattr(self, "_streaming", None)
-        if cached is None or cached[0] is not self.net_ or cached[1] != backend:
+        # (a 3-tuple: unpickled from a version without the state layout)
+        if cached is None or len(cached) < 4 or cached[0] is not self.net_ or cached[1] != backend:
             if backend == "numba":
                 from .._torch.streaming import numba_streaming_network
 
@@ -432,22 +453,15 @@ class BaseRecurrent(BaseEstimator):
                 from .._torch.streaming import TorchStreamingNetwork
 
                 network = TorchStreamingNetwork(self.net_.module_, self.device)
-            self._streaming = (self.net_, backend, network)
+            self._streaming = (self.net_, backend, network, state_layout(network.init_state(1)))
         return self._streaming[2]
 
     def _step_outputs(self, x_t, state):
         """Network outputs ``(n_streams, n_outputs)`` after one step, and the new state."""
-        from .._stream_state import StreamState
-
         check_is_fitted(self)
-        if not isinstance(state, StreamState):
-            raise TypeError(
-                f"state must come from init_state() or predict_step(), got {type(state).__name__}."
-            )
-        try:
-            x_t = np.asarray(x_t, dtype=np.float32)
-        except (TypeError, ValueError) as exc:
-            raise TypeError(f"x_t must hold numbers: {exc}") from exc
+        network = self._streaming_network()
+        check_stream_state(state, self._streaming[3])
+        x_t = as_float_array(x_t, np.float32, "x_t")
         expected = (state.n_streams, self.n_features_in_)
         if x_t.shape != expected:
             raise ValueError(
@@ -456,7 +470,7 @@ class BaseRecurrent(BaseEstimator):
             )
         if not np.isfinite(x_t).all():
             raise ValueError("x_t contains NaN or infinity; time steps must be finite.")
-        return self._streaming_network().step(np.ascontiguousarray(x_t), state)
+        return network.step(np.require(x_t, requirements=["C", "W"]), state)  # as check_sequences
 
     def export_weights(self, path):
         """Write the fitted network's weights to a NumPy ``.npz`` file.

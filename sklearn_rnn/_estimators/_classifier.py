@@ -189,13 +189,16 @@ class RecurrentClassifier(ClassifierMixin, FinalStateMixin, OnnxExportMixin, Bas
 
     def _encode_targets(self, y, *, reset, classes=None):
         y = column_or_1d(y, warn=True)
+        if len(y) == 0:
+            raise ValueError("y is empty: at least one label per sequence is required.")
         check_classification_targets(y)
         if reset:
             self.classes_ = np.unique(y) if classes is None else np.unique(classes)
             if len(self.classes_) < 2:
                 raise ValueError(
                     f"{type(self).__name__} needs samples of at least 2 classes in "
-                    f"the data, but the data contains only one class: {self.classes_[0]}."
+                    "the data, but the data contains "
+                    + (f"only one class: {self.classes_[0]}." if len(self.classes_) else "none.")
                 )
         unknown = np.setdiff1d(y, self.classes_)
         if len(unknown):

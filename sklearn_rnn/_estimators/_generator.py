@@ -6,7 +6,7 @@ import numpy as np
 from sklearn.base import RegressorMixin, _fit_context
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._validation import Sequences
+from .._validation import NON_NUMERIC_KINDS, Sequences
 from . import _docs
 from ._seq2seq import DECODING, TRAINING, BaseDecoding, ValueSequencesMixin
 
@@ -65,7 +65,7 @@ class SequenceGenerator(RegressorMixin, ValueSequencesMixin, BaseDecoding):
     max_target_length_ : int
         The longest target sequence seen in ``fit``.
 
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Names of the features seen in ``fit``, when ``X`` has string column
         names.
 
@@ -179,9 +179,21 @@ class SequenceGenerator(RegressorMixin, ValueSequencesMixin, BaseDecoding):
                 "sample, (n_samples, n_features). To map input sequences to output "
                 "sequences, use Seq2SeqRegressor."
             )
+        try:
+            kind = np.asarray(X).dtype.kind
+        except (TypeError, ValueError):
+            kind = None  # ragged or odd input: validate_data says what is wrong
+        if kind in NON_NUMERIC_KINDS:  # NumPy would parse strings and count dates
+            raise TypeError(
+                f"X has dtype {np.asarray(X).dtype} ({NON_NUMERIC_KINDS[kind]}), but features "
+                "must be numbers. Encode them as numbers first."
+            )
         X = validate_data(self, X, reset=reset, dtype=np.float32)
         return Sequences(
-            np.ascontiguousarray(X[:, None, :]), np.ones(len(X), dtype=np.int64), "3d"
+            # writeable, as check_sequences makes it: torch warns about read-only arrays
+            np.require(X[:, None, :], requirements=["C", "W"]),
+            np.ones(len(X), dtype=np.int64),
+            "3d",
         )
 
     def _training_data(self, X, y, *, continuing, classes=None):
@@ -250,8 +262,8 @@ n_outputs), or list of array-like of shape (L_i,) or (L_i, n_outputs)
 
         Returns
         -------
-        y : ndarray of shape (n_samples,), (n_samples, horizon_) or \
-(n_samples, horizon_, n_outputs), or list of ndarray of shape (L_i,) or (L_i, n_outputs)
+        y : ndarray of shape (n_samples,), (n_samples, ``horizon_``) or \
+(n_samples, ``horizon_``, n_outputs), or list of ndarray of shape (L_i,) or (L_i, n_outputs)
             An array in the layout of the training ``y`` for a fixed
             horizon; a list of sequences of the generated lengths for
             variable lengths.

@@ -363,10 +363,17 @@ validation_fraction, n_iter_no_change, tol, warm_start
             logits, state = network.step(embedding[[token]], state)  # (1, V)
         banned = [BOS, UNK] + ([] if stop_at_end else [EOS])
         generated = []
+        if not stop_at_end and n_chars and not self._vocabulary.chars:
+            raise ValueError(
+                "The model knows no characters (it was fitted on empty texts), so with "
+                "stop_at_end=False there is nothing to generate."
+            )
         for _ in range(n_chars):
-            logits = logits[0].astype(np.float64) / temperature
+            logits = logits[0].astype(np.float64)  # (V,)
             logits[banned] = -np.inf
-            probabilities = np.exp(logits - logits.max())
+            # Shifted first, so a tiny temperature tends to greedy (0 and -inf), not to inf - inf.
+            with np.errstate(over="ignore"):
+                probabilities = np.exp((logits - logits.max()) / temperature)
             token = int(rng.choice(len(probabilities), p=probabilities / probabilities.sum()))
             if token == EOS:
                 break

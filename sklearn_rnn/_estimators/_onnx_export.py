@@ -1,8 +1,8 @@
 """``to_onnx``: a fitted many-to-one or per-step estimator as an ONNX graph."""
 
-from pathlib import Path
-
 from sklearn.utils.validation import check_is_fitted
+
+from .._io import write_atomic
 
 
 class OnnxExportMixin:
@@ -82,5 +82,5 @@ class OnnxExportMixin:
         check_is_fitted(self)
         model = estimator_to_onnx(self, step=step)
         if path is not None:
-            Path(path).write_bytes(model.SerializeToString())
+            write_atomic(path, model.SerializeToString())  # a crash never leaves half a file
         return model

@@ -3,6 +3,7 @@
 import numpy as np
 from sklearn.base import RegressorMixin, _fit_context
 
+from .._targets import as_float32
 from . import _docs
 from ._base import BaseRecurrent
 from ._embedding import FinalStateMixin
@@ -98,10 +99,7 @@ class RecurrentRegressor(RegressorMixin, FinalStateMixin, OnnxExportMixin, BaseR
         return self._fit(X, y, incremental=True)
 
     def _encode_targets(self, y, *, reset, classes=None):
-        try:
-            y = np.asarray(y, dtype=np.float32)
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"y must hold numbers for regression: {exc}") from exc
+        y = as_float32(y, "y")
         if y.ndim not in (1, 2) or y.size == 0 and y.ndim == 2:
             raise ValueError(
                 f"y must be 1-D (n_samples,) or 2-D (n_samples, n_outputs), got shape {y.shape}."

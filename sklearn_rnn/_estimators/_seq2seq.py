@@ -19,7 +19,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
 from .._sequence import length_batches
-from .._targets import IGNORE, check_step_targets, pad_steps
+from .._targets import IGNORE, as_float32, check_step_targets, pad_steps
 from .._validation import check_sequences
 from . import _docs
 from ._base import BaseRecurrent
@@ -161,10 +161,7 @@ def split_value_sequences(y, input_name="y"):
             fmt = "2d" if np.ndim(y) == 2 else "3d"
     values = []
     for i, array in enumerate(arrays):
-        try:
-            array = np.asarray(array, dtype=np.float32)
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"{input_name}[{i}] must hold numbers: {exc}") from exc
+        array = as_float32(array, f"{input_name}[{i}]")
         if not np.isfinite(array).all():
             raise ValueError(
                 f"{input_name}[{i}] contains NaN or infinity; target sequences must be finite."
@@ -623,10 +620,14 @@ of shape (n_samples, L)
                 f"Found input variables with inconsistent numbers of samples: X has "
                 f"{len(predicted)} sequences but y has {len(arrays)}."
             )
-        correct = [
-            len(true) == len(ids) and list(true) == list(self.classes_[ids])
-            for true, ids in zip(arrays, predicted)
-        ]
+        correct = np.array(
+            [
+                len(true) == len(ids) and list(true) == list(self.classes_[ids])
+                for true, ids in zip(arrays, predicted)
+            ]
+        )
+        if sample_weight is not None:  # checked as scikit-learn's metrics check them
+            sample_weight = _check_sample_weight(sample_weight, correct)
         return float(np.average(correct, weights=sample_weight))
 
     def __sklearn_tags__(self):
@@ -821,8 +822,8 @@ n_outputs), or list of array-like of shape (L_i,) or (L_i, n_outputs)
 
         Returns
         -------
-        y : ndarray of shape (n_samples,), (n_samples, horizon_) or \
-(n_samples, horizon_, n_outputs), or list of ndarray of shape (L_i,) or (L_i, n_outputs)
+        y : ndarray of shape (n_samples,), (n_samples, ``horizon_``) or \
+(n_samples, ``horizon_``, n_outputs), or list of ndarray of shape (L_i,) or (L_i, n_outputs)
             An array in the layout of the training ``y`` for a fixed
             horizon; a list of sequences of the predicted lengths for
             variable lengths.

@@ -4,7 +4,7 @@ import numpy as np
 from sklearn.base import RegressorMixin, _fit_context
 from sklearn.metrics import r2_score
 
-from .._targets import check_step_targets, pad_steps
+from .._targets import as_float32, check_step_targets, pad_steps
 from . import _docs
 from ._per_step import ARCHITECTURE, BIDIRECTIONAL_NOTE, BasePerStep
 
@@ -14,10 +14,7 @@ def _split_values(y):
     arrays, lengths = check_step_targets(y, vectors=True, alternative="RecurrentRegressor")
     values = []
     for i, array in enumerate(arrays):
-        try:
-            array = np.asarray(array, dtype=np.float32)
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"y[{i}] must hold numbers for regression: {exc}") from exc
+        array = as_float32(array, f"y[{i}]")
         if not np.isfinite(array).all():
             raise ValueError(
                 f"y[{i}] contains NaN or infinity; every real time step needs a finite target."

@@ -141,7 +141,7 @@ class SequenceTagger(ClassifierMixin, BasePerStep):
             if len(self.classes_) < 2:
                 raise ValueError(
                     f"{type(self).__name__} needs at least 2 classes over all time steps, "
-                    f"but y contains only one: {self.classes_.tolist()[0]!r}."
+                    f"but y contains {self.classes_.tolist()}."
                 )
         unknown = np.setdiff1d(labels, self.classes_)
         if len(unknown):

@@ -1,5 +1,6 @@
 """Building, training and running the private skorch net of an estimator."""
 
+import threading
 from contextlib import contextmanager
 from copy import deepcopy
 
@@ -97,6 +98,10 @@ class RecurrentNet(NeuralNet):
         self.tbptt_steps = tbptt_steps
         self.per_step = per_step
 
+    def on_epoch_begin(self, net, **kwargs):
+        super().on_epoch_begin(net, **kwargs)
+        use_thread_share()  # jobs that began or ended in this process change the share
+
     def train_step(self, batch, **fit_params):
         if self.tbptt_steps is None:
             return super().train_step(batch, **fit_params)
@@ -117,6 +122,61 @@ def seeded(seed, device):
     with torch.random.fork_rng(devices=devices):
         torch.manual_seed(seed)
         yield
+
+
+# Jobs (fits and predictions) running in this process, and torch's threads
+# when the first of them began.
+_RUNNING = {"jobs": 0, "threads": 1}
+_RUNNING_LOCK = threading.Lock()
+_IN_JOB = threading.local()  # .active: this thread runs a job (a callback may predict)
+
+
+def use_thread_share():
+    """Give the calling thread its share of torch's threads while jobs run.
+
+    The share is the process's torch threads divided by the jobs running in
+    it, at least 1. Outside :func:`thread_share` this does nothing.
+    """
+    jobs = _RUNNING["jobs"]
+    if jobs:
+        share = max(1, _RUNNING["threads"] // jobs)
+        if torch.get_num_threads() != share:
+            torch.set_num_threads(share)
+
+
+@contextmanager
+def thread_share():
+    """Run a fit or a prediction with its share of torch's threads.
+
+    Jobs in separate processes (joblib's default loky backend, Dask worker
+    processes) start with their share: joblib and Dask's nanny set
+    ``OMP_NUM_THREADS`` and ``MKL_NUM_THREADS`` in the workers, and torch
+    reads them. Jobs running as
+    threads of one process (joblib's threading backend, a Dask worker with
+    several threads) each used all of the process's torch threads, 2 + 2 on 2
+    cores; here each gets the threads divided by the jobs running, updated
+    every epoch. A job alone keeps torch's setting: nothing is changed.
+    ``torch.set_num_threads`` also sets the count of threads not started yet
+    and MKL's process-wide count, so the process's setting is put back after.
+    """
+    if getattr(_IN_JOB, "active", False):  # a prediction within a fit: the same job
+        yield
+        return
+    _IN_JOB.active = True
+    with _RUNNING_LOCK:
+        if _RUNNING["jobs"] == 0:
+            _RUNNING["threads"] = torch.get_num_threads()
+        _RUNNING["jobs"] += 1
+        threads = _RUNNING["threads"]
+    try:
+        use_thread_share()
+        yield
+    finally:
+        _IN_JOB.active = False
+        with _RUNNING_LOCK:
+            _RUNNING["jobs"] -= 1
+        if torch.get_num_threads() != threads:
+            torch.set_num_threads(threads)
 
 
 @contextmanager
@@ -244,7 +304,7 @@ def train(net, sequences, y, *, epochs, validation_indices=None, per_step=False)
         net.train_split = predefined_split(dataset.subset(validation_indices))
         dataset = dataset.subset(np.flatnonzero(train_mask))
     try:
-        with flushed_denormals():
+        with flushed_denormals(), thread_share():
             net.partial_fit(dataset, None, epochs=epochs)
     finally:
         # The validation data must not be pickled along with the model.
@@ -279,7 +339,7 @@ def predict_outputs(net, sequences, backend, forward=None):
 
     padded = torch.from_numpy(sequences.padded)  # (N, T_max, F)
     lengths = torch.from_numpy(sequences.lengths)  # (N,)
-    with torch.inference_mode():
+    with torch.inference_mode(), thread_share():
         if len(lengths) <= PREDICT_BATCH_SIZE and sequences.lengths.min() == padded.shape[1]:
             return run(padded, lengths)
         outputs = None
