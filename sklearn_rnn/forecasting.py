@@ -151,7 +151,9 @@ class RNNForecaster(PersistenceMixin, BaseEstimator):
         Seeds weight initialisation and the order of windows. Pass an int for
         reproducible forecasts.
     verbose : int, default=0
-        0 prints nothing; 1 or more prints a line of losses per epoch.
+        0 prints nothing. 1: a tqdm progress bar over the epochs when stderr
+        is a terminal or in a notebook, else a line of losses per epoch; 2 or
+        more also a bar over each epoch's batches and the lines.
 
     Attributes
     ----------

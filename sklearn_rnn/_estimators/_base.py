@@ -341,7 +341,9 @@ class BaseRecurrent(PersistenceMixin, BaseEstimator):
         built-in kernels only.
         """
         layer, _ = self._cell_traits() if traits is None else traits
-        return resolve_backend(self.backend, layer, self.device, batch_size)
+        # A fitted network runs where its weights are, even after set_params(device=...).
+        device = self.device if traits is not None else self.net_.device
+        return resolve_backend(self.backend, layer, device, batch_size)
 
     def _seed(self, continuing):
         """The torch seed of this fit.
@@ -441,7 +443,7 @@ class BaseRecurrent(PersistenceMixin, BaseEstimator):
                 f"backend='numba' needs numba kernels, and the cell {self.cell!r} has none. "
                 "Use backend='torch' or backend='auto'."
             )
-        backend = resolve_streaming_backend(self.backend, self.device, has_kernels)
+        backend = resolve_streaming_backend(self.backend, self.net_.device, has_kernels)
         cached = getattr(self, "_streaming", None)
         # (a 3-tuple: unpickled from a version without the state layout)
         if cached is None or len(cached) < 4 or cached[0] is not self.net_ or cached[1] != backend:
@@ -452,7 +454,7 @@ class BaseRecurrent(PersistenceMixin, BaseEstimator):
             else:
                 from .._torch.streaming import TorchStreamingNetwork
 
-                network = TorchStreamingNetwork(self.net_.module_, self.device)
+                network = TorchStreamingNetwork(self.net_.module_, self.net_.device)
             self._streaming = (self.net_, backend, network, state_layout(network.init_state(1)))
         return self._streaming[2]
 

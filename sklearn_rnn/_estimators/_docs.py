@@ -142,7 +142,10 @@ device : str, default="cpu"
         global random state is left untouched.
 
     verbose : int, default=0
-        0 prints nothing; 1 or more prints a line of losses per epoch."""
+        0 prints nothing. 1: a tqdm progress bar over the epochs when stderr
+        is a terminal or in a notebook, else a line of losses per epoch; 2 or
+        more also a bar over each epoch's batches and the lines. See
+        docs/user_guide.md, "Progress and verbose"."""
 
 FITTED = """\
 n_features_in_ : int

@@ -281,7 +281,7 @@ validation_fraction, n_iter_no_change, tol, warm_start
         sequences, targets = self._encode(check_texts(X))
         module = self.net_.module_
         module.encoder.backend = self._backend(min(len(targets), 64))
-        return log_likelihood(module, sequences, targets, self.device)
+        return log_likelihood(module, sequences, targets, self.net_.device)
 
     def score(self, X, y=None):
         """Mean log-likelihood per character (natural log; higher is better).

@@ -103,14 +103,15 @@ class BaseDecoding(BaseRecurrent):
         module = self.net_.module_
         module.backend = self._backend(min(sequences.n_samples, PREDICT_BATCH_SIZE))
         module.eval()
+        device = self.net_.device  # where the weights are, even after set_params(device=...)
         padded = torch.from_numpy(sequences.padded)  # (N, T_max, F)
         lengths = torch.from_numpy(sequences.lengths)  # (N,)
         results = [None] * sequences.n_samples
         with torch.inference_mode():
             for indices in length_batches(sequences.lengths, PREDICT_BATCH_SIZE, shuffle=False):
                 batch_lengths = lengths[indices]  # (B,)
-                x = padded[indices, : int(batch_lengths.max())].to(self.device)  # (B, T, F)
-                context = module.context(x, batch_lengths.to(self.device))  # (B, C)
+                x = padded[indices, : int(batch_lengths.max())].to(device)  # (B, T, F)
+                context = module.context(x, batch_lengths.to(device))  # (B, C)
                 outputs = [out.cpu().numpy() for out in decode(module, context)]
                 for row, i in enumerate(indices):
                     results[i] = tuple(out[row] for out in outputs)
@@ -585,14 +586,16 @@ of shape (n_samples, L)
 
         check_is_fitted(self)
         sequences = check_sequences(X, n_features=self.n_features_in_)
-        codes = torch.from_numpy(self._encode_targets(y, reset=False))  # (N, L_max + 1)
+        device = self.net_.device
+        codes = torch.from_numpy(self._encode_targets(y, reset=False)).to(device)  # (N, L_max + 1)
         module = self.net_.module_
         module.eval()
         with torch.inference_mode():
             context = module.context(
-                torch.from_numpy(sequences.padded), torch.from_numpy(sequences.lengths)
-            )
-            return token_log_likelihood(module, context, codes).numpy()
+                torch.from_numpy(sequences.padded).to(device),
+                torch.from_numpy(sequences.lengths).to(device),
+            )  # (N, C)
+            return token_log_likelihood(module, context, codes).cpu().numpy()
 
     def score(self, X, y, sample_weight=None):
         """Exact-sequence accuracy: the fraction of outputs that are entirely right.

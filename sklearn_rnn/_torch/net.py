@@ -15,6 +15,7 @@ from .._sequence import length_batches
 from .callbacks import GradientFlowRecorder, GradientGuard
 from .data import LengthBatchIterator, SequenceDataset
 from .modules import ManyToOneNetwork
+from .progress import TrainingProgress
 
 OPTIMIZERS = {
     "adam": torch.optim.Adam,
@@ -221,7 +222,10 @@ def make_net(
     if isinstance(optimizer, str):
         optimizer = OPTIMIZERS[optimizer]
     monitor = "valid_loss" if estimator.early_stopping else "train_loss"
+    # First, so that its bar counts the epoch in which the stop rule ends training.
+    progress = TrainingProgress(estimator.verbose, type(estimator).__name__)
     callbacks = [
+        ("progress", progress),
         (
             "early_stopping",
             StopWhenNoImprovement(
@@ -229,7 +233,7 @@ def make_net(
                 patience=estimator.n_iter_no_change,
                 tol=estimator.tol,
                 restore_best=estimator.early_stopping,
-                sink=print if estimator.verbose else noop,
+                sink=progress.write if estimator.verbose else noop,
             ),
         )
     ]
@@ -265,6 +269,8 @@ def make_net(
         iterator_valid=LengthBatchIterator,
         train_split=None,
         callbacks=callbacks,
+        # skorch's table of losses: the progress callback decides when it shows.
+        callbacks__print_log__sink=progress.table,
         device=estimator.device,
         verbose=estimator.verbose,
     )
@@ -303,12 +309,15 @@ def train(net, sequences, y, *, epochs, validation_indices=None, per_step=False)
         train_mask[validation_indices] = False
         net.train_split = predefined_split(dataset.subset(validation_indices))
         dataset = dataset.subset(np.flatnonzero(train_mask))
+    progress = dict(net.callbacks_)["progress"]
+    progress.expect(epochs)
     try:
         with flushed_denormals(), thread_share():
             net.partial_fit(dataset, None, epochs=epochs)
     finally:
         # The validation data must not be pickled along with the model.
         net.train_split = None
+        progress.close()  # skorch skips on_train_end when an epoch raises
     return dict(net.callbacks_)["early_stopping"].stopped_
 
 
