@@ -210,19 +210,23 @@ fig.tight_layout()
 plt.show()
 
 # %%
-# Time per step, for information (it depends on the machine and its load):
-# one stream, on the numba step kernels (what ``"auto"`` picks on the CPU)
-# and on the fitted torch layers. Most of a numba step is the Python around
-# the kernel (checking ``x_t`` and the state); with many streams per call
-# that cost is shared.
+# Time per step, for information (it depends on the machine and its load),
+# on the numba step kernels (what ``"auto"`` picks on the CPU) and on the
+# fitted torch layers, for one stream and for 100 streams fed side by side
+# (here, 100 copies of the series). Most of a numba step for one stream is
+# the Python around the kernel (checking ``x_t`` and the state), which 100
+# streams share.
 latency_us = {}
 for backend in ("numba", "torch"):
     forecaster.set_params(backend=backend)
-    state = forecaster.init_state(n_streams=1)
-    forecaster.predict_step([[series[0]]], state)  # warm-up: builds the streaming network
-    start = time.perf_counter()
-    for value in series[:-1]:
-        _, state = forecaster.predict_step([[value]], state)
-    latency_us[backend] = (time.perf_counter() - start) / (len(series) - 1) * 1e6
-    print(f"backend={backend!r}: {latency_us[backend]:.0f} us per predict_step")
+    for n_streams in (1, 100):
+        state = forecaster.init_state(n_streams)
+        forecaster.predict_step(np.zeros((n_streams, 1)), state)  # warm-up
+        start = time.perf_counter()
+        for value in series[:-1]:
+            _, state = forecaster.predict_step(np.full((n_streams, 1), value), state)
+        latency_us[backend, n_streams] = (time.perf_counter() - start) / (len(series) - 1) * 1e6
+        print(f"backend={backend!r}, {n_streams:3d} stream(s): "
+              f"{latency_us[backend, n_streams]:4.0f} us per predict_step, "
+              f"{latency_us[backend, n_streams] / n_streams:5.1f} us per stream")
 forecaster.set_params(backend="auto")
