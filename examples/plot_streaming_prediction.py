@@ -100,7 +100,7 @@ accuracy_after = np.array([
     for t in frames
 ])
 for t in (1, 5, 10, 15, 20):
-    print(f"after {t:2d} frames: accuracy {accuracy_after[t - 1]:.3f}")
+    print(f"after {t:2d} frame{'s' if t > 1 else ' '}: accuracy {accuracy_after[t - 1]:.3f}")
 speakers, counts = np.unique(y_test, return_counts=True)
 constant_accuracy = counts.max() / len(y_test)  # naming the commonest test speaker every time
 
