@@ -24,7 +24,7 @@ logistic regressions on fixed-length summaries of each recording.
 # The data, and the cells to search: the built-in cells and those of the
 # installed plugins, in the registry's order. Cells registered with
 # :func:`~sklearn_rnn.register_cell` are left out: a registration lives in
-# this process only, and the search trains in other processes.
+# this process only, and the search trains in worker processes.
 import os
 import warnings
 
@@ -60,12 +60,20 @@ print(f"cells to search: {', '.join(cells)}")
 # Threads: each fit is small (batches of 32 short recordings), and one torch
 # thread per fit is the efficient choice. The search runs two fits at a time
 # in two worker processes (``n_jobs=2``, one per core of the machine that
-# builds these pages), and joblib starts each worker with
-# ``cpu_count // n_jobs`` threads: one torch thread per fit, so the two fits
-# never oversubscribe the cores. ``torch.set_num_threads(1)`` above does the
-# same for the final refit, which runs in this process. The workers find the
-# plugin's cells through its entry points, as this process does. See
-# "Threads and parallel jobs" in the :doc:`user guide </user_guide>`.
+# builds these pages). joblib starts each worker with ``cpu_count // n_jobs``
+# threads, one torch thread per fit here, so the two fits never oversubscribe
+# the cores; ``torch.set_num_threads(1)`` above does the same for the refit
+# of the best candidate, which runs in this process. The workers find the
+# plugin's cells through its entry points, as this process does.
+#
+# A new worker process first imports torch, a few seconds of CPU. The full
+# search repays it (the whole example ran in 29 to 34 s on 2 cores, against
+# 42 s with one fit at a time); the quick run of the test suite does not,
+# and fits one candidate at a time. Fits running as threads of this process instead (joblib's
+# ``threading`` backend) share its torch threads, see "Threads and parallel
+# jobs" in the :doc:`user guide </user_guide>`; fits this small gained
+# little that way, as they spend much of their time in Python, which runs
+# one thread at a time.
 model = Pipeline([
     ("scale", SequenceScaler()),
     ("rnn", RecurrentClassifier(
@@ -79,7 +87,7 @@ search = GridSearchCV(
     model,
     {"rnn__cell": cells, "rnn__bidirectional": [False, True]},
     cv=StratifiedKFold(3, shuffle=True, random_state=0),
-    n_jobs=2,
+    n_jobs=1 if QUICK else 2,
     error_score="raise",  # a cell that fails to train stops the search, not a NaN score
 )
 search.fit(X_train, y_train)
@@ -95,8 +103,8 @@ for i in np.argsort(results["rank_test_score"], kind="stable"):
 # %%
 # The cross-validated accuracy of each candidate (mean and standard deviation
 # over the 3 folds) and its mean fit time. A fold holds 90 recordings, so one
-# recording is 1.1 points of accuracy. The first fit in a new worker process
-# also pays for one-time imports (torch imports its compiler,
+# recording is 1.1 points of accuracy. The first fit in a new process (each
+# worker) also pays for one-time imports (torch imports its compiler,
 # ``torch._dynamo``, when it creates its first optimizer: about 2 s here),
 # which land on the first candidate, the unidirectional ``"rnn"``.
 fig, (ax_score, ax_time) = plt.subplots(1, 2, figsize=(10, 4))

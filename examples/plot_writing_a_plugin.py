@@ -6,7 +6,7 @@ Every estimator's ``cell`` parameter takes a name from the cell registry, and
 the registry is open: a cell is a small ``torch.nn.Module`` that computes one
 time step, and a plugin package adds cells by name. This example writes a
 cell in the script itself, checks it against the cell protocol with the
-conformance kit of :mod:`sklearn_rnn.testing`, registers it for this process
+conformance kit of ``sklearn_rnn.testing``, registers it for this process
 with :func:`~sklearn_rnn.register_cell`, and trains it on the JapaneseVowels
 recordings (:func:`~sklearn_rnn.datasets.load_japanese_vowels`, bundled with
 sklearn-rnn) next to the built-in GRU. It ends with the lines of

@@ -14,7 +14,7 @@ EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "plot_grid_search_c
 def test_example_grid_search_cells(monkeypatch):
     """Every installed cell is searched both ways, every candidate learns, the best beats the baseline.
 
-    Measured in quick mode (16 units, 6 epochs, 2 worker processes): with the
+    Measured in quick mode (16 units, 6 epochs, one fit at a time): with the
     sklearn-rnn-feedback plugin installed the search chose the bidirectional
     "direct" cell, 0.976 held-out accuracy against 0.962 for the logistic
     regression on frame statistics (5 recordings of 370); the weakest
