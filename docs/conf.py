@@ -6,13 +6,17 @@ gallery (sphinx-gallery). Build from the repository's root::
 
     python -m sphinx -W --keep-going -b html docs docs/_build/html
 
-Two switches for CI:
+Three switches, read from the command line and the environment:
 
 - ``-D plot_gallery=0`` builds the gallery pages without running the examples
   (their code and text, without output or figures);
-- ``SKLEARN_RNN_EXAMPLE_QUICK=1`` in the environment runs every example in its
-  quick mode (less data, fewer epochs: the settings their tests use). The
-  published site runs them in full. sphinx-gallery runs an example again only
+- ``SKLEARN_RNN_EXAMPLE_QUICK=1`` runs every example in its quick mode (less
+  data, fewer epochs: the settings their tests use). CI builds the site this
+  way (tests/test_docs_build.py); the published site runs them in full;
+- ``SKLEARN_RNN_GALLERY_JOBS=N`` runs N examples at a time, each in its own
+  worker process (sphinx-gallery's ``parallel``, through joblib, which gives
+  each worker ``cpu_count // N`` threads); the default runs them one after
+  another in the Sphinx process. sphinx-gallery runs an example again only
   when its source changed, so a build that switches between the two modes runs
   every example again (``_rerun_examples_when_mode_changes``).
 
@@ -60,7 +64,8 @@ numpydoc_class_members_toctree = False
 
 # -- sphinx-gallery ----------------------------------------------------------
 # The examples read SKLEARN_RNN_EXAMPLE_QUICK themselves: sphinx-gallery runs
-# them in this process, with this environment.
+# them in this process (or in worker processes started from it), with this
+# environment.
 EXAMPLE_MODE = "quick" if os.environ.get("SKLEARN_RNN_EXAMPLE_QUICK") == "1" else "full"
 
 sphinx_gallery_conf = {
@@ -78,6 +83,7 @@ sphinx_gallery_conf = {
     "matplotlib_animations": False,
     # A failing example fails the build (with -W as well as without).
     "only_warn_on_example_error": False,
+    "parallel": int(os.environ.get("SKLEARN_RNN_GALLERY_JOBS", "1")),
 }
 
 # -- HTML: the PyData theme, without anything fetched at build or view time ---

@@ -14,17 +14,21 @@ let the model write.
 # The data: one text per paragraph, lowercased, split into train and test.
 import math
 import os
+import warnings
 from collections import Counter
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pydoc_data.topics
 import torch
+from sklearn.exceptions import ConvergenceWarning
 
 from sklearn_rnn import CharLanguageModel
 
 torch.set_num_threads(1)  # small batches: one thread is fastest, and never oversubscribes
 QUICK = os.environ.get("SKLEARN_RNN_EXAMPLE_QUICK") == "1"  # the test suite's smoke run
+# A fixed budget of epochs, on purpose: the scores below say whether it is enough.
+warnings.filterwarnings("ignore", category=ConvergenceWarning)
 
 paragraphs = [
     " ".join(p.lower().split())

@@ -20,17 +20,21 @@ We compare, by the mean squared pixel error on held-out digits:
 # %%
 # The data: thumbnails as features, images as sequences of rows.
 import os
+import warnings
 
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from sklearn.datasets import load_digits
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import Ridge
 
 from sklearn_rnn import SequenceGenerator
 
 torch.set_num_threads(1)  # small batches: one thread is fastest, and never oversubscribes
 QUICK = os.environ.get("SKLEARN_RNN_EXAMPLE_QUICK") == "1"  # the test suite's smoke run
+# A fixed budget of epochs, on purpose: the scores below say whether it is enough.
+warnings.filterwarnings("ignore", category=ConvergenceWarning)
 
 images = load_digits().images / 16.0  # (1797, 8, 8), pixels in [0, 1]
 thumbnails = images.reshape(-1, 4, 2, 4, 2).mean(axis=(2, 4))  # (1797, 4, 4)

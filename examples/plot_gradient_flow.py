@@ -16,16 +16,20 @@ mean, 1.0, gives a mean squared error of about 0.167.
 
 # %%
 import os
+import warnings
 
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from sklearn.exceptions import ConvergenceWarning
 
 from sklearn_rnn import RecurrentRegressor, plot_gradient_flow
 from sklearn_rnn.datasets import make_adding_problem
 
 torch.set_num_threads(1)
 QUICK = os.environ.get("SKLEARN_RNN_EXAMPLE_QUICK") == "1"  # the test suite's smoke run
+# A fixed budget of epochs, on purpose: the scores below say whether it is enough.
+warnings.filterwarnings("ignore", category=ConvergenceWarning)
 
 n_timesteps = 60
 X, y = make_adding_problem(600 if QUICK else 4000, n_timesteps, random_state=0)

@@ -1,14 +1,17 @@
 """The Sphinx site in docs/ builds without warnings, and its API reference is complete.
 
-The build test runs Sphinx with warnings as errors and without running the
-gallery's examples (``-D plot_gallery=0``); it needs the ``docs`` extra and is
-marked ``docs`` (``-m docs`` selects it, ``-m "not docs"`` leaves it out). It
+The build test runs Sphinx with warnings as errors and runs every gallery
+example in its quick mode (``SKLEARN_RNN_EXAMPLE_QUICK=1``), two at a time
+(``SKLEARN_RNN_GALLERY_JOBS=2``, one per core of the CI machine): a failing
+example fails the build. It needs the ``docs`` extra and is marked ``docs``
+(``-m docs`` selects it, ``-m "not docs"`` leaves it out). It
 builds a copy of docs/ and examples/ in ``tmp_path``, because autosummary and
 sphinx-gallery write their generated pages into the source folder.
 """
 
 import importlib
 import inspect
+import os
 import pkgutil
 import re
 import shutil
@@ -80,17 +83,28 @@ def test_api_reference_lists_every_public_name():
 
 @pytest.mark.docs
 def test_sphinx_build_without_warnings(tmp_path):
-    """The HTML site builds with -W (gallery pages included, examples not run)."""
+    """The HTML site builds with -W, running every gallery example (quick mode)."""
     for module in ("sphinx", "myst_parser", "numpydoc", "sphinx_gallery", "pydata_sphinx_theme"):
         pytest.importorskip(module, reason="needs the docs extra: pip install -e '.[docs]'")
     shutil.copytree(DOCS, tmp_path / "docs", ignore=shutil.ignore_patterns(*GENERATED))
     shutil.copytree(ROOT / "examples", tmp_path / "examples")
     out = tmp_path / "html"
+    env = {**os.environ, "SKLEARN_RNN_EXAMPLE_QUICK": "1", "SKLEARN_RNN_GALLERY_JOBS": "2"}
     result = subprocess.run(
         [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html",
-         "-D", "plot_gallery=0", str(tmp_path / "docs"), str(out)],
-        capture_output=True, text=True, timeout=600,
+         str(tmp_path / "docs"), str(out)],
+        capture_output=True, text=True, timeout=900, env=env,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     for page in ("index", "api", "changelog", "auto_examples/index", "generated/sklearn_rnn.LSTMClassifier"):
         assert (out / f"{page}.html").is_file(), page
+
+    # Every example ran: its page shows its output and at least one figure.
+    examples = sorted(path.stem for path in (ROOT / "examples").glob("plot_*.py"))
+    assert examples
+    images = tmp_path / "docs" / "auto_examples" / "images"
+    for name in examples:
+        assert list(images.glob(f"sphx_glr_{name}_0*.png")), f"{name} drew no figure"
+        page = (out / "auto_examples" / f"{name}.html").read_text(encoding="utf-8")
+        assert "sphx-glr-script-out" in page, f"{name} printed nothing"
+    assert (tmp_path / "docs" / "auto_examples" / "example_mode.txt").read_text().strip() == "quick"
