@@ -19,15 +19,35 @@ def _axes(ax):
     return plt.subplots()[1]
 
 
-def plot_learning_curve(estimator, *, ax=None):
+def _trained_network(estimator):
+    """The fitted sklearn-rnn estimator in ``estimator``: itself, a Pipeline's
+    last step, or a search's ``best_estimator_`` (recursively)."""
+    check_is_fitted(estimator)
+    if hasattr(estimator, "best_estimator_"):
+        return _trained_network(estimator.best_estimator_)
+    if hasattr(estimator, "steps"):
+        return _trained_network(estimator.steps[-1][1])
+    if not hasattr(estimator, "loss_curve_"):
+        raise TypeError(
+            f"{type(estimator).__name__} has no training history to plot: pass a fitted "
+            "sklearn-rnn estimator, a Pipeline ending in one, or a fitted search over them."
+        )
+    return estimator
+
+
+def plot_learning_curve(estimator, *, ax=None, label=None):
     """Plot the training (and validation) loss of each epoch.
 
     Parameters
     ----------
-    estimator : fitted sklearn-rnn estimator
-        Reads ``loss_curve_`` and ``validation_loss_curve_``.
+    estimator : fitted sklearn-rnn estimator, Pipeline or search
+        Reads ``loss_curve_`` and ``validation_loss_curve_`` of the estimator,
+        of a Pipeline's last step or of a search's ``best_estimator_``.
     ax : matplotlib Axes, default=None
         Where to draw; a new figure's axes if None.
+    label : str, default=None
+        Prefix of the legend entries (e.g. the cell's name), to draw several
+        models on one ``ax``. With a label the legend is always shown.
 
     Returns
     -------
@@ -44,13 +64,20 @@ def plot_learning_curve(estimator, *, ax=None):
     >>> ax = plot_learning_curve(reg)
     >>> len(ax.lines)
     1
+    >>> ax = plot_learning_curve(reg, ax=ax, label="gru")
+    >>> ax.lines[-1].get_label()
+    'gru, training loss'
     """
-    check_is_fitted(estimator)
+    estimator = _trained_network(estimator)
     ax = _axes(ax)
+    prefix = "" if label is None else f"{label}, "
     epochs = np.arange(1, len(estimator.loss_curve_) + 1)
-    ax.plot(epochs, estimator.loss_curve_, marker="o", label="training loss")
+    ax.plot(epochs, estimator.loss_curve_, marker="o", label=f"{prefix}training loss")
     if estimator.validation_loss_curve_ is not None:
-        ax.plot(epochs, estimator.validation_loss_curve_, marker="s", label="validation loss")
+        ax.plot(
+            epochs, estimator.validation_loss_curve_, marker="s", label=f"{prefix}validation loss"
+        )
+    if label is not None or estimator.validation_loss_curve_ is not None:
         ax.legend()
     ax.set_xlabel("epoch")
     ax.set_ylabel("loss")
@@ -62,8 +89,9 @@ def gradient_flow(estimator, epoch=-1):
 
     Parameters
     ----------
-    estimator : fitted sklearn-rnn estimator
-        Fitted with ``record_gradient_flow`` set.
+    estimator : fitted sklearn-rnn estimator, Pipeline or search
+        Fitted with ``record_gradient_flow`` set (a Pipeline's last step, a
+        search's ``best_estimator_``).
     epoch : int, default=-1
         Index into the training history (``-1``: the last epoch).
 
@@ -73,8 +101,7 @@ def gradient_flow(estimator, epoch=-1):
         ``norms[j]`` is the mean norm of ``dLoss/dh`` at ``j`` steps before
         the sequences' last steps.
     """
-    check_is_fitted(estimator)
-    history = estimator.history_
+    history = _trained_network(estimator).history_
     if not len(history) or "gradient_flow" not in history[epoch]:
         raise ValueError(
             "No gradient flow was recorded: fit the estimator with record_gradient_flow=1 "
@@ -92,8 +119,9 @@ def plot_gradient_flow(estimator, *, epochs=(0, -1), ax=None, label=None):
 
     Parameters
     ----------
-    estimator : fitted sklearn-rnn estimator
-        Fitted with ``record_gradient_flow`` set.
+    estimator : fitted sklearn-rnn estimator, Pipeline or search
+        Fitted with ``record_gradient_flow`` set (a Pipeline's last step, a
+        search's ``best_estimator_``).
     epochs : sequence of int, default=(0, -1)
         Which epochs of the history to draw (indices; default the first and
         the last).
@@ -118,8 +146,9 @@ def plot_gradient_flow(estimator, *, epochs=(0, -1), ax=None, label=None):
     >>> len(ax.lines)
     2
     """
+    estimator = _trained_network(estimator)
     ax = _axes(ax)
-    n_epochs = len(estimator.history_) if hasattr(estimator, "history_") else 0
+    n_epochs = len(estimator.history_)
     for epoch in dict.fromkeys(epochs):  # unique, in order
         norms = gradient_flow(estimator, epoch)
         number = epoch % n_epochs + 1 if n_epochs else epoch

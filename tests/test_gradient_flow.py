@@ -109,3 +109,39 @@ def test_plots():
     assert len(ax.lines) == 2  # training and validation
     np.testing.assert_allclose(ax.lines[0].get_ydata(), reg.loss_curve_)
     matplotlib.pyplot.close("all")
+
+
+def test_learning_curves_of_several_models_share_one_axes_by_label():
+    X, y = make_adding_problem(48, 10, random_state=0)
+    ax = None
+    for cell in ("rnn", "gru"):
+        reg = RecurrentRegressor(cell=cell, hidden_size=4, max_iter=2, random_state=0).fit(X, y)
+        ax = plot_learning_curve(reg, ax=ax, label=cell)
+    assert [line.get_label() for line in ax.lines] == ["rnn, training loss", "gru, training loss"]
+    assert ax.get_legend() is not None  # shown with a label, even without validation curves
+    matplotlib.pyplot.close("all")
+
+
+def test_plots_reach_the_network_inside_a_pipeline_or_a_search():
+    from sklearn.linear_model import Ridge
+    from sklearn.model_selection import GridSearchCV
+    from sklearn.pipeline import make_pipeline
+
+    from sklearn_rnn import SequenceScaler
+
+    X, y = make_adding_problem(48, 10, random_state=0)
+    model = make_pipeline(
+        SequenceScaler(),
+        RecurrentRegressor(hidden_size=4, max_iter=2, record_gradient_flow=1, random_state=0),
+    )
+    search = GridSearchCV(model, {"recurrentregressor__hidden_size": [3, 4]}, cv=2).fit(X, y)
+    network = search.best_estimator_[-1]
+    for fitted in (model.fit(X, y), search):
+        ax = plot_learning_curve(fitted)
+        expected = fitted[-1] if fitted is model else network
+        np.testing.assert_allclose(ax.lines[0].get_ydata(), expected.loss_curve_)
+        np.testing.assert_allclose(gradient_flow(fitted), gradient_flow(expected))
+        plot_gradient_flow(fitted)
+    with pytest.raises(TypeError, match="Ridge has no training history"):
+        plot_learning_curve(Ridge().fit(X[:, :, 0], y))
+    matplotlib.pyplot.close("all")
