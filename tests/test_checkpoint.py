@@ -157,16 +157,16 @@ def test_resume_restores_every_optimizer(tmp_path, optimizer):
 
 
 def test_resume_restores_the_stop_rule(tmp_path):
-    """The stop rule's state survives: best epoch 4, crash at 5, stop at 7, epoch 4's weights."""
+    """The stop rule's state survives: best epoch 5, crash at 6, stop at 8, epoch 5's weights."""
     params = dict(
         early_stopping=True, learning_rate=0.1, n_iter_no_change=3, validation_fraction=0.3,
         max_iter=12,
     )
     reference = fit(*make("classifier-numba", **params))
     stopper = dict(reference.net_.callbacks_)["early_stopping"]
-    assert (stopper.best_epoch_, reference.n_iter_) == (4, 7)  # the scenario this test needs
-    resumed = crash_then_resume("classifier-numba", tmp_path, at=5, **params)
-    assert resumed.n_iter_ == 7
+    assert (stopper.best_epoch_, reference.n_iter_) == (5, 8)  # the scenario this test needs
+    resumed = crash_then_resume("classifier-numba", tmp_path, at=6, **params)
+    assert resumed.n_iter_ == 8
     assert_same_weights(reference, resumed)
     assert resumed.validation_loss_curve_ == reference.validation_loss_curve_
 

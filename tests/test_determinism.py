@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from skorch.callbacks import Callback
 
 from sklearn_rnn import CharLanguageModel, RecurrentClassifier, Seq2SeqRegressor, SequenceTagger
 
@@ -182,3 +183,66 @@ def test_two_processes_train_identical_weights(tmp_path):
         results.append(json.loads(stdout.splitlines()[-1]))
     here = {name: digest(fit(*make(name))) for name in NAMES}
     assert results[0] == results[1] == here
+
+
+class GlobalGeneratorWatch(Callback):
+    """Fails the fit if torch's global generator moves while it trains."""
+
+    def on_train_begin(self, net, **kwargs):
+        self.state = torch.get_rng_state()
+
+    def on_batch_end(self, net, **kwargs):
+        assert torch.equal(torch.get_rng_state(), self.state), "a draw from torch's global generator"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_training_draws_from_the_fit_generators_only(name):
+    """Bug: dropout, batch order and teacher forcing drew from torch's global generator, which
+    fits in threads of one process share. No training draw may use it now."""
+    estimator, X, y = make(name, callbacks=[GlobalGeneratorWatch()])
+    before = torch.get_rng_state()
+    fit(estimator, X, y)
+    assert torch.equal(torch.get_rng_state(), before)  # and the network's construction restores it
+
+
+def test_dropout_outside_a_fit_draws_from_the_global_generator():
+    """The modules' dropout, used by hand outside a fit, follows torch.manual_seed like nn.Dropout."""
+    from sklearn_rnn._torch.randomness import Dropout
+
+    layer = Dropout(0.5)
+    torch.manual_seed(0)
+    a = layer(torch.ones(4, 6))
+    torch.manual_seed(0)
+    b = layer(torch.ones(4, 6))
+    assert torch.equal(a, b)
+    assert set(a.unique().tolist()) <= {0.0, 2.0}
+    assert torch.equal(layer.eval()(a), a)
+
+
+
+class CudaGeneratorWatch(Callback):
+    """Fails the fit if torch's global CUDA generator moves while it trains; records the
+    devices of the fit's own generators."""
+
+    def on_train_begin(self, net, **kwargs):
+        self.state = torch.cuda.get_rng_state()
+
+    def on_batch_end(self, net, **kwargs):
+        assert torch.equal(torch.cuda.get_rng_state(), self.state), "a draw from the global CUDA one"
+
+    def on_train_end(self, net, **kwargs):
+        from sklearn_rnn._torch.randomness import current_randomness
+
+        self.devices = [device.type for device in current_randomness().generators]
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+@pytest.mark.parametrize("name", ["torch-dropout", "torch-recurrent-dropout-early-stopping",
+                                  "seq2seq-teacher-forcing", "language-model"])
+def test_training_on_a_gpu_draws_from_the_fit_cuda_generator(name):
+    """On a GPU, dropout masks and teacher forcing come from the fit's own CUDA generator."""
+    watch = CudaGeneratorWatch()
+    estimator, X, y = make(name, device="cuda", callbacks=[watch])
+    fit(estimator, X, y)
+    assert watch.devices == ["cpu", "cuda"]

@@ -84,13 +84,17 @@ def test_without_the_option_nothing_is_recorded():
 
 
 def test_the_gradient_vanishes_over_time_for_rnn_more_than_for_lstm():
-    """At initialisation, dLoss/dh 40 steps back is far smaller for tanh RNN than for LSTM."""
+    """At torch's default initialisation, dLoss/dh 40 steps back is far smaller for tanh RNN
+    than for LSTM."""
     X, y = make_adding_problem(128, 60, random_state=0)
     decay = {}
     for cell in ("rnn", "lstm"):
+        # Orthogonal recurrent weights (the default) keep the tanh RNN's gradient for some
+        # seeds: measured over random_state 0-5, this held for one of six with them, six
+        # of six without.
         reg = RecurrentRegressor(
             cell=cell, hidden_size=32, batch_size=64, max_iter=1, record_gradient_flow=1,
-            random_state=0,
+            orthogonal_init=False, random_state=0,
         ).fit(X, y)
         norms = gradient_flow(reg, 0)
         decay[cell] = norms[40] / norms[0]

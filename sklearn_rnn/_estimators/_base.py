@@ -214,6 +214,7 @@ class BaseRecurrent(PersistenceMixin, BaseEstimator):
         from .._torch.init import initialize_recurrent_weights
         from .._torch.checkpoint import checkpoint_of
         from .._torch.net import continue_training, seeded, train
+        from .._torch.randomness import FitRandomness
 
         traits = self._cell_traits(fitted=False)  # also checks the cell: clear errors first
         self._check_device(traits)
@@ -237,15 +238,19 @@ class BaseRecurrent(PersistenceMixin, BaseEstimator):
             validation_indices, epochs = checkpoint.start(
                 self, sequences, y_encoded, validation_indices, epochs
             )
-        with seeded(seed, self.device):
+        # The fit's own generators: fits in threads of one process draw apart.
+        with FitRandomness(seed) as randomness:
             net = self._new_net(traits, y_encoded)
             # Continuing rebuilds the net from the current hyperparameters (a new
             # learning rate or clipping takes effect) and carries over the weights,
-            # the optimizer state and the history.
-            if continuing:
-                self.net_ = continue_training(self.net_, net)
-            else:
-                self.net_ = net.initialize()
+            # the optimizer state and the history. The layers' constructors draw
+            # from torch's global generator: `seeded` forks it, one thread at a time.
+            with seeded(randomness.draw_seed(), self.device):
+                if continuing:
+                    self.net_ = continue_training(self.net_, net)
+                else:
+                    self.net_ = net.initialize()
+            if not continuing:
                 initialize_recurrent_weights(
                     self.net_.module_, self.orthogonal_init, self.forget_bias
                 )

@@ -11,8 +11,9 @@ still to run:
 * the training history and the best scores of skorch's loss recorders;
 * the state of the stop rule (``StopWhenNoImprovement``: best loss and epoch,
   epochs without improvement, the best epoch's weights);
-* torch's random state at the end of the epoch (which decides the next
-  epoch's batch order, dropout masks and teacher forcing);
+* the state of the fit's generators at the end of the epoch (which decides
+  the next epoch's batch order, dropout masks and teacher forcing; see
+  :mod:`.randomness`);
 * the validation split;
 * a fingerprint of the fit: estimator class, hyperparameters, and a digest of
   the training data, so that a checkpoint is never resumed by a different fit.
@@ -39,6 +40,7 @@ from skorch.history import History
 from skorch.utils import noop
 
 from .._io import read_bundle, write_bundle
+from .randomness import current_randomness
 
 FORMAT = "sklearn-rnn checkpoint"
 FORMAT_VERSION = 1
@@ -312,11 +314,10 @@ class EpochCheckpoint(Callback):
                     state_meta[str(index)][key] = _jsonable(value)
         if stopper.best_weights_ is not None:
             arrays.update(_state_dict_arrays("best.", stopper.best_weights_))
-        arrays["rng.cpu"] = torch.get_rng_state().numpy()
-        cuda = torch.device(net.device).type == "cuda"
-        if cuda:
-            for i, state in enumerate(torch.cuda.get_rng_state_all()):
-                arrays[f"rng.cuda.{i}"] = state.numpy()
+        for device, state in current_randomness().states().items():
+            # "rng.cpu", and "rng.cuda.<index>" for a GPU's generator
+            key = "rng.cpu" if device.type == "cpu" else f"rng.{device.type}.{device.index}"
+            arrays[key] = state.numpy()
         if self._validation_indices is not None:
             arrays["validation_indices"] = np.asarray(self._validation_indices, dtype=np.int64)
         scorers = {
@@ -371,11 +372,15 @@ class EpochCheckpoint(Callback):
         stopper.stopped_ = saved["stopped"]
         best = _state_dict_from(arrays, "best.")
         stopper.best_weights_ = {k: v.to(device) for k, v in best.items()} if best else None
-        torch.set_rng_state(torch.from_numpy(arrays["rng.cpu"]))
+        randomness = current_randomness()
+        randomness.set_state("cpu", torch.from_numpy(arrays["rng.cpu"]))
         if torch.device(device).type == "cuda":  # untested here: no GPU
-            cuda_states = [arrays.get(f"rng.cuda.{i}") for i in range(torch.cuda.device_count())]
-            if all(s is not None for s in cuda_states):  # else written on another machine or on CPU
-                torch.cuda.set_rng_state_all([torch.from_numpy(s) for s in cuda_states])
+            for key, state in arrays.items():
+                if not key.startswith("rng.cuda."):
+                    continue
+                index = int(key[len("rng.cuda.") :])
+                if index < torch.cuda.device_count():  # else written on another machine
+                    randomness.set_state(f"cuda:{index}", torch.from_numpy(state))
 
     def __getstate__(self):
         # A checkpoint read but not yet restored (its arrays) is not pickled with the model.

@@ -10,6 +10,7 @@ import numpy as np
 import torch
 
 from .._sequence import length_batches
+from .randomness import fit_generator
 
 
 class SequenceDataset(torch.utils.data.Dataset):
@@ -70,9 +71,10 @@ class SequenceDataset(torch.utils.data.Dataset):
 class LengthBatchIterator:
     """Iterate over a :class:`SequenceDataset` in batches of similar lengths.
 
-    Used as skorch's ``iterator_train``/``iterator_valid``. Shuffling draws its
-    seed from torch's global generator, so the estimator's ``random_state``
-    (which seeds torch during ``fit``) fixes the batch order too.
+    Used as skorch's ``iterator_train``/``iterator_valid``. Shuffling draws the
+    seed of each epoch's order from the fit's generator (see
+    :mod:`.randomness`), so the estimator's ``random_state`` fixes the batch
+    order too.
     """
 
     def __init__(self, dataset, batch_size, shuffle=False):
@@ -86,7 +88,8 @@ class LengthBatchIterator:
     def __iter__(self):
         rng = None
         if self.shuffle:
-            rng = np.random.default_rng(int(torch.randint(2**31 - 1, ()).item()))
+            seed = torch.randint(2**31 - 1, (), generator=fit_generator("cpu"))
+            rng = np.random.default_rng(int(seed))
         for indices in length_batches(
             self.dataset.lengths_np, self.batch_size, shuffle=self.shuffle, rng=rng
         ):

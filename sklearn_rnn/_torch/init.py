@@ -1,13 +1,15 @@
 """Initialisation of the built-in recurrent layers for long memory.
 
 Applied once, after the network is built and before training starts (not
-when training continues), inside the estimator's seeded context.
+when training continues); the random matrices come from the fit's generator
+(see :mod:`.randomness`).
 """
 
 import torch
 from torch import nn
 
 from .modules import RecurrentEncoder
+from .randomness import fit_generator
 
 # Gate order of torch's weights: LSTM i, f, g, o; GRU r, z, n; RNN one block.
 _FORGET_GATE = 1
@@ -49,8 +51,9 @@ def _builtin_weights(layer):
 @torch.no_grad()
 def _initialize(weight_hh, bias_ih, bias_hh, hidden, is_lstm, orthogonal, forget_bias):
     if orthogonal:
+        generator = fit_generator(weight_hh.device)
         for start in range(0, weight_hh.shape[0], hidden):  # (G*H, H), gate by gate
-            nn.init.orthogonal_(weight_hh[start : start + hidden])
+            nn.init.orthogonal_(weight_hh[start : start + hidden], generator=generator)
     if forget_bias is not None and is_lstm:
         forget = slice(_FORGET_GATE * hidden, (_FORGET_GATE + 1) * hidden)
         bias_ih[forget] = forget_bias

@@ -12,6 +12,7 @@ from torch import nn
 from .._sequence import length_batches
 from .._targets import IGNORE
 from .modules import RecurrentEncoder
+from .randomness import Dropout
 
 
 class LanguageModelNetwork(nn.Module):
@@ -56,7 +57,7 @@ class LanguageModelNetwork(nn.Module):
         self.encoder = RecurrentEncoder(
             embedding_dim, hidden_size, num_layers, cell, False, dropout, backend, **cell_options
         )
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = Dropout(dropout)
         self.head = nn.Linear(hidden_size, output_size)
 
     def forward(self, x, lengths):

@@ -22,6 +22,7 @@ import torch
 from torch import nn
 
 from .cell_layer import CellLayer
+from .randomness import Dropout
 
 RECURRENT_LAYERS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 
@@ -130,7 +131,7 @@ class RecurrentEncoder(nn.Module):
             )
             for k in range(num_layers)
         )
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = Dropout(dropout)
         # Set by the gradient-flow recorder for the batches it samples: the top
         # layer's input then keeps its gradient (see callbacks.GradientFlowRecorder).
         self.record_gradients = False
@@ -248,7 +249,7 @@ class ManyToOneNetwork(nn.Module):
             input_size, hidden_size, num_layers, cell, bidirectional, dropout, backend,
             **cell_options,
         )
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = Dropout(dropout)
         self.head = nn.Linear(self.encoder.output_size, output_size)
 
     def forward(self, x, lengths):

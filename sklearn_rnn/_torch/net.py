@@ -16,6 +16,7 @@ from .callbacks import GradientFlowRecorder, GradientGuard
 from .data import LengthBatchIterator, SequenceDataset
 from .modules import ManyToOneNetwork
 from .progress import TrainingProgress
+from .randomness import global_rng_seeded
 
 OPTIMIZERS = {
     "adam": torch.optim.Adam,
@@ -111,18 +112,20 @@ class RecurrentNet(NeuralNet):
         return truncated_bptt_step(self, batch, self.tbptt_steps, self.per_step)
 
 
-@contextmanager
 def seeded(seed, device):
-    """Run torch with its global generators seeded, restoring them afterwards.
+    """Build a network with torch's global generators seeded, restoring them afterwards.
 
-    Initialisation, dropout and batch shuffling all draw from torch's global
-    generators; forking them makes ``random_state`` reproducible without
-    touching the caller's random state.
+    For the one draw no generator argument reaches: the default
+    initialisation in the constructors of torch's layers and of plugin cells.
+    A process-wide lock lets one thread at a time in (see
+    :func:`~.randomness.global_rng_seeded`); everything else a fit draws
+    comes from its own generators (:class:`~.randomness.FitRandomness`).
     """
-    devices = [] if torch.device(device).type != "cuda" else None
-    with torch.random.fork_rng(devices=devices):
-        torch.manual_seed(seed)
-        yield
+    device = torch.device(device)
+    devices = []
+    if device.type == "cuda":
+        devices = [device.index if device.index is not None else torch.cuda.current_device()]
+    return global_rng_seeded(seed, devices)
 
 
 # Jobs (fits and predictions) running in this process, and torch's threads
@@ -280,7 +283,8 @@ def continue_training(old, new):
     """Initialise ``new`` with the weights, optimizer state and history of ``old``.
 
     ``new`` carries the current hyperparameters (learning rate, clipping,
-    callbacks, device); the architecture must be the same.
+    callbacks, device); the architecture must be the same. Call it where
+    ``new.initialize()`` may draw (inside :func:`seeded`).
     """
     new.initialize()
     new.module_.load_state_dict(old.module_.state_dict())

@@ -12,6 +12,7 @@ from torch import nn
 
 from .._targets import IGNORE
 from .modules import RecurrentEncoder
+from .randomness import Dropout
 
 
 class PerStepNetwork(nn.Module):
@@ -48,7 +49,7 @@ class PerStepNetwork(nn.Module):
             input_size, hidden_size, num_layers, cell, bidirectional, dropout, backend,
             **cell_options,
         )
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = Dropout(dropout)
         self.head = nn.Linear(self.encoder.output_size, output_size)
 
     def forward(self, x, lengths):

@@ -25,6 +25,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .randomness import dropout_mask
+
 N_GATES = {"rnn": 1, "lstm": 4, "gru": 3}
 
 
@@ -62,9 +64,10 @@ class RegularizedCell(nn.Module):
         zeros = torch.zeros(batch_size, self.hidden_size, device=device, dtype=dtype)
         state = [zeros] + ([zeros.clone()] if self.kind == "lstm" else [])
         if self.recurrent_dropout > 0:
-            mask = torch.ones_like(zeros)
             if self.training and torch.is_grad_enabled():  # not when streaming or predicting
-                mask = F.dropout(mask, self.recurrent_dropout, training=True)  # 0 or 1/(1-p)
+                mask = dropout_mask(zeros, self.recurrent_dropout)  # 0 or 1/(1-p), the fit's draw
+            else:
+                mask = torch.ones_like(zeros)
             state.append(mask)
         return tuple(state)
 

@@ -40,6 +40,7 @@ from .._targets import IGNORE
 from .cell_layer import CellLayer, checked_step
 from .cells import BUILTIN_LAYERS, as_leaves
 from .modules import RecurrentEncoder, resolve_layer
+from .randomness import Dropout, fit_generator
 
 
 def _map_state(state, function):
@@ -56,8 +57,9 @@ def _initialize_cell(cell, orthogonal, forget_bias):
         return  # a plugin cell keeps its own initialisation
     hidden = cell.hidden_size
     if orthogonal:
+        generator = fit_generator(cell.weight_hh.device)
         for start in range(0, cell.weight_hh.shape[0], hidden):  # (G*H, H), a block per gate
-            nn.init.orthogonal_(cell.weight_hh[start : start + hidden])
+            nn.init.orthogonal_(cell.weight_hh[start : start + hidden], generator=generator)
     if forget_bias is not None and isinstance(cell, nn.LSTMCell):
         cell.bias_ih[hidden : 2 * hidden] = forget_bias  # gates i, f, g, o
         cell.bias_hh[hidden : 2 * hidden] = 0.0
@@ -151,7 +153,7 @@ class Decoder(nn.Module):
         for layer in self.layers:
             _initialize_cell(layer.cell, orthogonal_init, forget_bias)
         self.bridge = StateBridge(self.layers, context_size)
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = Dropout(dropout)
         self.head = nn.Linear(hidden_size, output_size)
 
     # --- inputs -----------------------------------------------------------------
@@ -226,7 +228,10 @@ class Decoder(nn.Module):
             output, states = self.step(previous, states, context, check=t == 0)  # (B, O)
             outputs.append(output)
             if t + 1 < inputs.shape[1]:
-                teacher = torch.rand(output.shape[0], device=output.device) < self.teacher_forcing
+                draws = torch.rand(  # (B,)
+                    output.shape[0], device=output.device, generator=fit_generator(output.device)
+                )
+                teacher = draws < self.teacher_forcing
                 own = self.own_input(output.detach())
                 teacher = teacher.view(-1, *[1] * (own.dim() - 1))  # (B[, 1])
                 previous = torch.where(teacher, inputs[:, t + 1], own)
