@@ -18,7 +18,9 @@ def load_predictor(path):
     -------
     predictor : NumbaPredictor
         With ``predict`` (and ``predict_proba`` for classifiers) giving the
-        exporting estimator's predictions, to float32 round-off.
+        exporting estimator's predictions, to float32 round-off; a
+        unidirectional model also streams with ``init_state``,
+        ``predict_step`` (and ``predict_proba_step``), as the estimator does.
 
     Examples
     --------

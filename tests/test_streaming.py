@@ -1,12 +1,15 @@
 """Streaming prediction: init_state and predict_step, on both backends."""
 
+import copy
 import pickle
+import warnings
 
 import numpy as np
 import pytest
+from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
-from sklearn_rnn import BiRNNClassifier, LSTMClassifier, RecurrentRegressor
+from sklearn_rnn import BiRNNClassifier, LSTMClassifier, RecurrentClassifier, RecurrentRegressor
 
 FAST = dict(hidden_size=8, max_iter=3, random_state=0)
 
@@ -53,7 +56,7 @@ def test_torch_streaming_does_not_need_numba_weights():
     X = rng.normal(size=(20, 4, 2))
     reg = RecurrentRegressor(backend="torch", **FAST).fit(X, X[:, :, 0].sum(axis=1))
     reg.predict_step(X[:2, 0], reg.init_state(2))
-    assert isinstance(reg._streaming_network(), TorchStreamingNetwork)
+    assert isinstance(reg._streamer().network, TorchStreamingNetwork)
 
 
 def test_streams_of_different_lengths_match_ragged_predict():
@@ -166,3 +169,126 @@ def test_step_input_must_be_numbers():
         reg.predict_step(np.array([["1", "2"]]), state)
     with pytest.raises(ValueError, match="Complex"):
         reg.predict_step(np.ones((1, 2)) + 1j, state)
+
+
+@pytest.mark.parametrize("backend", ["torch", "numba"])
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_predict_proba_step_equals_predict_proba_on_every_prefix(cell, backend):
+    """Streaming a ragged sequence gives, after each step, predict_proba of the prefix so
+    far; predict_step's label is the argmax of predict_proba_step."""
+    rng = np.random.RandomState(6)
+    X = [rng.normal(size=(rng.randint(2, 9), 3)) for _ in range(45)]
+    y = np.array(["a", "b", "c"])[np.arange(len(X)) % 3]
+    clf = RecurrentClassifier(cell=cell, num_layers=2, backend=backend, **FAST).fit(X, y)
+    for seq in X[:4]:
+        state = clf.init_state()
+        for t in range(len(seq)):
+            proba, new_state = clf.predict_proba_step(seq[t][None, :], state)
+            label, _ = clf.predict_step(seq[t][None, :], state)
+            np.testing.assert_allclose(proba, clf.predict_proba([seq[: t + 1]]), rtol=1e-5, atol=1e-7)
+            assert label[0] == clf.classes_[np.argmax(proba[0])]
+            state = new_state
+
+
+def test_predict_proba_step_streams_side_by_side():
+    """Several streams at once: one row of probabilities each, summing to one."""
+    rng = np.random.RandomState(7)
+    X = rng.normal(size=(30, 5, 2))
+    clf = LSTMClassifier(**FAST).fit(X, (X[:, :, 0].sum(axis=1) > 0).astype(int))
+    state = clf.init_state(3)
+    for t in range(X.shape[1]):
+        proba, state = clf.predict_proba_step(X[:3, t], state)
+    assert proba.shape == (3, 2)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    np.testing.assert_allclose(proba, clf.predict_proba(X[:3]), rtol=1e-5, atol=1e-7)
+
+
+def test_a_returned_state_cannot_be_altered_in_place():
+    """The arrays of a state predict_step returns are read-only; a copy or a pickled state
+    is accepted after the full check, which still refuses a copy altered to NaN."""
+    rng = np.random.RandomState(8)
+    X = rng.normal(size=(20, 4, 2))
+    reg = RecurrentRegressor(cell="lstm", num_layers=2, **FAST).fit(X, X[:, :, 0].sum(axis=1))
+    expected, state = reg.predict_step(X[:2, 0], reg.init_state(2))
+    with pytest.raises(ValueError, match="read-only"):
+        state.layers[0][0][0, 0] = 1.0
+    with pytest.raises(AttributeError):
+        state.n_streams = 3
+    for other in (copy.copy(state), copy.deepcopy(state), pickle.loads(pickle.dumps(state))):
+        np.testing.assert_array_equal(reg.predict_step(X[:2, 1], other)[0],
+                                      reg.predict_step(X[:2, 1], state)[0])
+    altered = copy.deepcopy(state)
+    altered.layers[1][1][:] = np.nan  # a copy's arrays are writable again
+    with pytest.raises(ValueError, match="NaN or infinity"):
+        reg.predict_step(X[:2, 1], altered)
+
+
+@pytest.mark.parametrize("backend", ["torch", "numba"])
+def test_every_form_of_a_step_gives_the_same_outputs(backend):
+    """Float64 and float32, C and Fortran order, strided views, lists and ints: the fast
+    path for a float ndarray and the full check agree."""
+    rng = np.random.RandomState(9)
+    X = rng.normal(size=(20, 4, 3))
+    reg = RecurrentRegressor(backend=backend, **FAST).fit(X, X[:, :, 0].sum(axis=1))
+    state = reg.init_state(2)
+    x_t = np.ascontiguousarray(X[:2, 1])
+    expected, _ = reg.predict_step(x_t, state)
+    for form in (x_t.astype(np.float32), np.asfortranarray(x_t), X[:2, 1], x_t.tolist(),
+                 x_t.astype(np.float32)[:, ::-1][:, ::-1]):
+        np.testing.assert_allclose(reg.predict_step(form, state)[0], expected, rtol=1e-6)
+    integers = np.round(x_t * 3)
+    np.testing.assert_allclose(reg.predict_step(integers.astype(np.int64), state)[0],
+                               reg.predict_step(integers, state)[0])
+
+
+def test_bad_float_steps_get_the_full_checks_errors():
+    """Non-finite and float32-overflowing float steps fail the fast path and get the full
+    check's own errors, without a RuntimeWarning from the cast."""
+    rng = np.random.RandomState(10)
+    X = rng.normal(size=(20, 4, 2))
+    reg = RecurrentRegressor(**FAST).fit(X, X[:, :, 0].sum(axis=1))
+    state = reg.init_state(1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match="too large for float32"):
+            reg.predict_step(np.array([[1e39, 0.0]]), state)
+        for bad in (np.inf, -np.inf, np.nan):
+            for dtype in (np.float32, np.float64):
+                with pytest.raises(ValueError, match="NaN or infinity"):
+                    reg.predict_step(np.array([[0.5, bad]], dtype), state)
+        big = np.full((1, 2), 3e38, np.float32)  # valid, but its sum of squares overflows
+        assert np.isfinite(reg.predict_step(big, state)[0]).all()
+
+
+def test_streaming_cache_is_private_and_never_pickled():
+    """What streaming caches stays out of get_params, clones and pickles, and a cache of
+    an older version (a plain tuple) is rebuilt."""
+    rng = np.random.RandomState(11)
+    X = rng.normal(size=(20, 4, 2))
+    reg = RecurrentRegressor(**FAST).fit(X, X[:, :, 0].sum(axis=1))
+    params = reg.get_params()
+    expected, _ = reg.predict_step(X[:1, 0], reg.init_state())
+    assert "_streaming" in reg.__dict__ and reg.get_params() == params
+    assert "_streaming" not in clone(reg).__dict__
+    loaded = pickle.loads(pickle.dumps(reg))
+    assert "_streaming" not in loaded.__dict__ and "_streaming" in reg.__dict__
+    np.testing.assert_array_equal(loaded.predict_step(X[:1, 0], loaded.init_state())[0], expected)
+    loaded._streaming = (loaded.net_, "numba", None, [])  # as unpickled from an older version
+    np.testing.assert_array_equal(loaded.predict_step(X[:1, 0], loaded.init_state())[0], expected)
+
+
+def test_streaming_follows_a_new_fit_and_a_new_backend():
+    """A refit (new weights) or set_params(backend=...) rebuilds the cached network."""
+    rng = np.random.RandomState(12)
+    X = rng.normal(size=(20, 4, 2))
+    y = X[:, :, 0].sum(axis=1)
+    reg = RecurrentRegressor(**FAST).fit(X, y)
+    before, _ = reg.predict_step(X[:1, 0], reg.init_state())
+    reg.set_params(random_state=1).fit(X, y)
+    np.testing.assert_allclose(_stream(reg, X[:2]), reg.predict(X[:2]), rtol=1e-4, atol=1e-5)
+    assert not np.allclose(reg.predict_step(X[:1, 0], reg.init_state())[0], before)
+    for backend in ("torch", "numba"):
+        reg.set_params(backend=backend)
+        assert reg._streamer().network.__class__.__name__.startswith(
+            "Torch" if backend == "torch" else "Streaming"
+        )

@@ -6,6 +6,7 @@ torch and skorch are imported inside the methods that need them, so that
 
 import warnings
 from numbers import Integral, Real
+from typing import NamedTuple
 
 import numpy as np
 from sklearn.base import BaseEstimator
@@ -17,11 +18,20 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._backend import BACKENDS, resolve_backend, resolve_streaming_backend
 from .._persistence import PersistenceMixin
-from .._stream_state import check_stream_state, state_layout
-from .._validation import as_float_array, check_sequences
+from .._stream_state import Streamer, check_n_streams
+from .._validation import check_sequences
 from ..exceptions import TrainingDivergedError
 
 OPTIMIZER_NAMES = ("adam", "adamw", "sgd", "rmsprop")
+
+
+class _StreamingCache(NamedTuple):
+    """What ``BaseRecurrent._streamer`` built, and for which network and backend."""
+
+    net: object
+    backend: str
+    device: object
+    streamer: Streamer
 
 
 class BaseRecurrent(PersistenceMixin, BaseEstimator):
@@ -431,53 +441,58 @@ class BaseRecurrent(PersistenceMixin, BaseEstimator):
             Opaque state to pass to :meth:`predict_step`.
         """
         check_is_fitted(self)
-        if not isinstance(n_streams, Integral) or isinstance(n_streams, bool) or n_streams < 1:
-            raise ValueError(f"n_streams must be a positive integer, got {n_streams!r}.")
-        return self._streaming_network().init_state(int(n_streams))
+        check_n_streams(n_streams)  # before the network: clear errors first
+        return self._streamer().init_state(n_streams)
 
-    def _streaming_network(self):
-        """The fitted network stepping on the streaming backend.
+    def _streamer(self):
+        """The :class:`~sklearn_rnn._stream_state.Streamer` of the fitted network on the
+        streaming backend, built at the first step and cached in ``_streaming``.
 
-        Rebuilt whenever ``net_`` or the backend changes: every fit and
-        partial_fit makes a new ``net_``, so identity tells whether the cached
-        weights are current.
+        Rebuilt whenever ``net_``, its device or ``backend`` changes: every fit
+        and partial_fit makes a new ``net_``, so identity tells whether the
+        cached weights are current. The cache is never pickled (see
+        ``__getstate__``), so it cannot outlive the weights it copied.
         """
+        cached = self.__dict__.get("_streaming")
+        net = self.__dict__.get("net_")
+        if (
+            type(cached) is _StreamingCache  # (not a tuple of an older version)
+            and cached.net is net
+            and cached.backend == self.backend
+            and cached.device == net.device
+        ):
+            return cached.streamer
+        check_is_fitted(self)
         has_kernels = self._cell_traits()[1]
         if self.backend == "numba" and not has_kernels:
             raise ValueError(
                 f"backend='numba' needs numba kernels, and the cell {self.cell!r} has none. "
                 "Use backend='torch' or backend='auto'."
             )
-        backend = resolve_streaming_backend(self.backend, self.net_.device, has_kernels)
-        cached = getattr(self, "_streaming", None)
-        # (a 3-tuple: unpickled from a version without the state layout)
-        if cached is None or len(cached) < 4 or cached[0] is not self.net_ or cached[1] != backend:
-            if backend == "numba":
-                from .._torch.streaming import numba_streaming_network
+        if resolve_streaming_backend(self.backend, net.device, has_kernels) == "numba":
+            from .._torch.streaming import numba_streaming_network
 
-                network = numba_streaming_network(self.net_.module_)
-            else:
-                from .._torch.streaming import TorchStreamingNetwork
+            network = numba_streaming_network(net.module_)
+        else:
+            from .._torch.streaming import TorchStreamingNetwork
 
-                network = TorchStreamingNetwork(self.net_.module_, self.net_.device)
-            self._streaming = (self.net_, backend, network, state_layout(network.init_state(1)))
-        return self._streaming[2]
+            network = TorchStreamingNetwork(net.module_, net.device)
+        streamer = Streamer(network, self._n_inputs())
+        self._streaming = _StreamingCache(net, self.backend, net.device, streamer)
+        return streamer
+
+    def _streaming_network(self):
+        """The fitted network stepping on the streaming backend, without the checks."""
+        return self._streamer().network
 
     def _step_outputs(self, x_t, state):
         """Network outputs ``(n_streams, n_outputs)`` after one step, and the new state."""
-        check_is_fitted(self)
-        network = self._streaming_network()
-        check_stream_state(state, self._streaming[3])
-        x_t = as_float_array(x_t, np.float32, "x_t")
-        expected = (state.n_streams, self.n_features_in_)
-        if x_t.shape != expected:
-            raise ValueError(
-                f"x_t must have shape (n_streams, n_features) = {expected}: one time step "
-                f"of each stream, but has shape {x_t.shape}."
-            )
-        if not np.isfinite(x_t).all():
-            raise ValueError("x_t contains NaN or infinity; time steps must be finite.")
-        return network.step(np.require(x_t, requirements=["C", "W"]), state)  # as check_sequences
+        return self._streamer().step(x_t, state)
+
+    def __getstate__(self):
+        state = dict(super().__getstate__())  # a copy: object's is the live __dict__
+        state.pop("_streaming", None)  # rebuilt at the next step
+        return state
 
     def export_weights(self, path):
         """Write the fitted network's weights to a NumPy ``.npz`` file.

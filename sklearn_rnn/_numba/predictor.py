@@ -7,8 +7,10 @@ pickle: loading it runs no code); :func:`load_predictor` reads it into a
 
 import numpy as np
 
+from .._stream_state import STREAMING_NEEDS_UNIDIRECTIONAL, Streamer, check_n_streams
 from .._validation import check_sequences
 from .cells import forward, prepare_weights
+from .streaming import BuiltinStepper, StreamingNetwork
 
 FORMAT_VERSION = 1
 WEIGHT_NAMES = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")  # PyTorch's, per layer
@@ -23,11 +25,20 @@ def _reverse_within_lengths(x, lengths):
     return np.take_along_axis(x, index[:, :, None], axis=1)  # (B, T, H)
 
 
+def _softmax(logits):
+    """Probabilities of float32 ``logits`` (n, n_classes), computed in float64."""
+    logits = logits.astype(np.float64)
+    exp = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return exp / exp.sum(axis=1, keepdims=True)
+
+
 class NumbaPredictor:
     """A fitted recurrent network that predicts with the numba kernels only.
 
     Made by :func:`load_predictor`; predicts exactly what the estimator that
-    exported it predicts (to float32 round-off).
+    exported it predicts (to float32 round-off), on whole sequences
+    (``predict``, ``predict_proba``) and, for a unidirectional model, one time
+    step at a time (``init_state``, ``predict_step``, ``predict_proba_step``).
 
     Attributes
     ----------
@@ -55,6 +66,7 @@ class NumbaPredictor:
         ]
         self._head_weight_t = np.ascontiguousarray(arrays["head_weight"].T)  # (D*H, n_outputs)
         self._head_bias = arrays["head_bias"]
+        self._stream = None  # the streaming network, made at the first init_state
 
     def _outputs(self, X):
         sequences = check_sequences(X, n_features=self.n_features_in_)
@@ -73,21 +85,58 @@ class NumbaPredictor:
             final = np.concatenate([final, x[:, 0, hidden:]], axis=1)  # reverse at step 0
         return final @ self._head_weight_t + self._head_bias  # (B, n_outputs)
 
-    def predict(self, X):
-        """Labels (classifier) or values (regressor), as the exporting estimator's ``predict``."""
-        outputs = self._outputs(X)
+    def _predictions(self, outputs):
+        """Labels (classifier) or values (regressor) of network outputs (n, n_outputs)."""
         if self.classes_ is not None:
-            return self.classes_[np.argmax(outputs, axis=1)]
+            return self.classes_[outputs.argmax(axis=1)]
         outputs = outputs.astype(np.float64)
         return outputs[:, 0] if self._target_is_1d else outputs
 
+    def _check_classifier(self, method):
+        if self.classes_ is None:
+            raise AttributeError(f"{method} is only available for classifiers.")
+
+    def predict(self, X):
+        """Labels (classifier) or values (regressor), as the exporting estimator's ``predict``."""
+        return self._predictions(self._outputs(X))
+
     def predict_proba(self, X):
         """Class probabilities (classifiers only)."""
-        if self.classes_ is None:
-            raise AttributeError("predict_proba is only available for classifiers.")
-        logits = self._outputs(X).astype(np.float64)
-        exp = np.exp(logits - logits.max(axis=1, keepdims=True))
-        return exp / exp.sum(axis=1, keepdims=True)
+        self._check_classifier("predict_proba")
+        return _softmax(self._outputs(X))
+
+    # --- streaming, as the estimators' init_state/predict_step -------------------
+
+    def _streamer(self):
+        """The :class:`~sklearn_rnn._stream_state.Streamer` of the layers, made once."""
+        if self._stream is None:
+            if len(self._layers[0]) == 2:
+                raise ValueError(STREAMING_NEEDS_UNIDIRECTIONAL)
+            steppers = [BuiltinStepper(self.cell, directions[0]) for directions in self._layers]
+            network = StreamingNetwork(steppers, (self._head_weight_t.T, self._head_bias))
+            self._stream = Streamer(network, self.n_features_in_)
+        return self._stream
+
+    def init_state(self, n_streams=1):
+        """The recurrent state before the first step of ``n_streams`` sequences.
+
+        Unidirectional models only, as the estimator's ``init_state``.
+        """
+        check_n_streams(n_streams)  # before the network: clear errors first
+        return self._streamer().init_state(n_streams)
+
+    def predict_step(self, x_t, state):
+        """Feed ``x_t`` (n_streams, n_features), one step of each stream: the prediction
+        given all steps so far, as the estimator's ``predict_step``, and the new state."""
+        outputs, state = self._streamer().step(x_t, state)
+        return self._predictions(outputs), state
+
+    def predict_proba_step(self, x_t, state):
+        """Feed one step of each stream: the class probabilities so far (classifiers only),
+        as the estimator's ``predict_proba_step``, and the new state."""
+        self._check_classifier("predict_proba_step")
+        outputs, state = self._streamer().step(x_t, state)
+        return _softmax(outputs), state
 
 
 def save_arrays(path, *, cell, layers, head, n_features_in, classes, target_is_1d):

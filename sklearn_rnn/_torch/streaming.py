@@ -12,15 +12,10 @@ layer), so a stream may switch backends between steps.
 import numpy as np
 import torch
 
-from .._stream_state import StreamState
+from .._stream_state import STREAMING_NEEDS_UNIDIRECTIONAL, StreamState
 from .cell_layer import CellLayer
 from .cells import as_leaves
 from .export import WEIGHT_NAMES, float32_numpy
-
-STREAMING_NEEDS_UNIDIRECTIONAL = (
-    "Streaming needs a unidirectional model: a bidirectional layer reads each "
-    "sequence backwards from its end, which has not arrived yet."
-)
 
 
 def _check_unidirectional(module):
@@ -84,7 +79,8 @@ class TorchStreamingNetwork:
         with torch.inference_mode():
             h = torch.from_numpy(x_t).to(self.device)  # (n_streams, F)
             for layer, is_tuple, leaves in zip(self.layers, self.state_is_tuple, state.layers):
-                leaves = tuple(torch.from_numpy(s).to(self.device) for s in leaves)
+                # Copies: the arrays of a returned state are read-only (torch warns).
+                leaves = tuple(torch.from_numpy(s.copy()).to(self.device) for s in leaves)
                 h, new_leaves = self._step_layer(layer, is_tuple, h, leaves)  # (n_streams, H)
                 new_layers.append(tuple(s.cpu().numpy().copy() for s in new_leaves))
             outputs = module.head(h).cpu().numpy()  # (n_streams, n_outputs)
